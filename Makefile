@@ -1,0 +1,45 @@
+# revlens: `make demo` and `make test` are the whole set-up (each installs what is missing).
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build build-asan demo test test-unit test-asan bench clean
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DREVLENS_SANITIZE=ON -DREVLENS_BUILD_BENCH=OFF \
+	  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" $(CMAKE_FLAGS) >/dev/null
+
+build-asan: deps $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# The main job on the embedded default: for now the emulator on the demo portal.
+demo: build
+	./$(BUILD)/revlens demo
+
+# Whole suite: unit + integration + official-client tests, then the same under ASan+UBSan.
+test: build build-asan
+	@url="$${REVLENS_TEST_POSTGRES_URL:-}"; \
+	if [ -z "$$url" ]; then url="$$(./scripts/ensure_postgres.sh)"; fi; \
+	export REVLENS_TEST_POSTGRES_URL="$$url"; \
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900 && cd .. && \
+	echo "== under AddressSanitizer + UndefinedBehaviorSanitizer ==" && \
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) --timeout 900
+
+bench: build
+	@for b in $(BUILD)/bench_*; do echo "== $$b"; $$b; done
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

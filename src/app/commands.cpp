@@ -1,0 +1,37 @@
+#include "app/commands.hpp"
+
+#include <map>
+
+namespace revlens::app {
+namespace {
+std::map<CLI::App*, std::function<int()>>& Actions() {
+  static std::map<CLI::App*, std::function<int()>> actions;
+  return actions;
+}
+}  // namespace
+
+void SetAction(CLI::App* sub, std::function<int()> action) { Actions()[sub] = std::move(action); }
+
+int RunSelected(CLI::App& app) {
+  CLI::App* cur = &app;
+  while (true) {
+    auto subs = cur->get_subcommands();
+    if (subs.empty()) break;
+    cur = subs.front();
+  }
+  auto it = Actions().find(cur);
+  if (it == Actions().end()) {
+    std::fprintf(stderr, "%s", cur->help().c_str());
+    return 2;
+  }
+  return it->second();
+}
+
+void AddEmulatorCommands(CLI::App& app) {
+  auto* emulator = app.add_subcommand("emulator", "The built-in HubSpot API emulator and synthetic portal");
+  emulator->require_subcommand(1);
+  AddEmulatorServe(*emulator);
+  AddEmulatorGenerate(*emulator);
+}
+
+}  // namespace revlens::app

@@ -1,0 +1,18 @@
+#pragma once
+/// Each command registers its CLI11 subcommand and a callback; RunSelected runs the chosen one.
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace revlens::app {
+
+/// `revlens emulator serve|generate|truth`.
+void AddEmulatorCommands(CLI::App& app);
+void AddEmulatorServe(CLI::App& emulator);     ///< cmd_emulator_serve.cpp
+void AddEmulatorGenerate(CLI::App& emulator);  ///< cmd_emulator_generate.cpp (generate + truth)
+
+/// Remember what to run for a parsed subcommand; its return value is the exit code.
+void SetAction(CLI::App* sub, std::function<int()> action);
+/// Run the action of the deepest parsed subcommand.
+int RunSelected(CLI::App& app);
+
+}  // namespace revlens::app

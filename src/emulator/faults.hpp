@@ -1,0 +1,39 @@
+#pragma once
+/// Deterministic fault injection for reliability tests. A spec like
+/// `5xx=0.1,429=0.05,reset=0.02,truncate=0.02,slow=0.01` (fractions of requests; `slow_ms=N`
+/// sets the delay of a slow response, default 6000) is drawn by a seeded generator, so the same
+/// seed and request order give the same faults. Changeable while running. Thread-safe.
+#include <cstdint>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+
+namespace revlens::emulator {
+
+enum class FaultKind { kNone, kStatus500, kStatus502, kStatus503, kStatus429, kReset, kTruncate, kSlow };
+
+class FaultInjector {
+ public:
+  /// Throws ConfigError (one line naming the bad item) on a malformed spec.
+  FaultInjector(std::string_view spec, uint64_t seed);
+  /// Replace the spec; throws ConfigError and keeps the old one when malformed.
+  void SetSpec(std::string_view spec);
+  /// The spec in force, normalised.
+  std::string Spec() const;
+  /// Draw the fault for the next request.
+  FaultKind Next();
+  /// Delay of a slow response, in milliseconds.
+  int SlowMillis() const;
+  /// Counts of faults injected so far, by kind (index = FaultKind).
+  std::vector<uint64_t> Counts() const;
+
+ private:
+  mutable std::mutex mu_;
+  double p5xx_ = 0, p429_ = 0, preset_ = 0, ptruncate_ = 0, pslow_ = 0;
+  int slow_ms_ = 6000;
+  std::mt19937_64 rng_;
+  std::vector<uint64_t> counts_ = std::vector<uint64_t>(8, 0);
+};
+
+}  // namespace revlens::emulator

@@ -1,0 +1,73 @@
+#pragma once
+/// The HubSpot API emulator's HTTP server: routes, auth, rate limits, faults, webhooks.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "emulator/store.hpp"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace revlens::emulator {
+
+class RateLimiter;
+class FaultInjector;
+class WebhookDispatcher;
+
+/// How `revlens emulator serve` runs.
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;                        ///< 0 = pick a free port
+  std::string token = "revlens-emulator-token";  ///< Bearer token the server accepts
+  std::string client_secret = "revlens-emulator-secret";  ///< signs outgoing webhooks
+  std::string rate_limit = "none";     ///< free | starter | pro | enterprise | none
+  std::string faults;                  ///< e.g. `5xx=0.1,429=0.05,reset=0.02,slow=0.01`
+  uint64_t seed = 42;                  ///< fault injection is deterministic by seed
+  int threads = 0;                     ///< worker threads; 0 = hardware concurrency x 4
+};
+
+/// A running emulator. Owns the portal and serves it until Stop().
+class EmulatorServer {
+ public:
+  EmulatorServer(std::unique_ptr<Portal> portal, ServeOptions options);
+  ~EmulatorServer();
+  EmulatorServer(const EmulatorServer&) = delete;
+  EmulatorServer& operator=(const EmulatorServer&) = delete;
+
+  /// Bind the listening socket; returns the port (useful with port 0). Throws IOError.
+  int Bind();
+  /// Serve on the calling thread until Stop().
+  void Serve();
+  /// Bind and serve on a background thread; returns the port.
+  int Start();
+  /// Stop serving and join the background thread (if any). Idempotent.
+  void Stop();
+
+  Portal& GetPortal() { return *portal_; }
+  const ServeOptions& Options() const { return options_; }
+  RateLimiter& Limiter() { return *limiter_; }
+  FaultInjector& Faults() { return *faults_; }
+  WebhookDispatcher& Webhooks() { return *webhooks_; }
+  /// Base URL, e.g. `http://127.0.0.1:43121`.
+  std::string BaseUrl() const;
+
+ private:
+  void RegisterRoutes();
+  std::unique_ptr<Portal> portal_;
+  ServeOptions options_;
+  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<FaultInjector> faults_;
+  std::unique_ptr<WebhookDispatcher> webhooks_;
+  std::thread thread_;
+  int port_ = 0;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace revlens::emulator
