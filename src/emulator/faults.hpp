@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace revlens::emulator {
 
@@ -31,6 +32,7 @@ class FaultInjector {
  private:
   mutable std::mutex mu_;
   double p5xx_ = 0, p429_ = 0, preset_ = 0, ptruncate_ = 0, pslow_ = 0;
+  double p500_ = 0, p502_ = 0, p503_ = 0;  ///< individual statuses (`500=`), on top of `5xx=`
   int slow_ms_ = 6000;
   std::mt19937_64 rng_;
   std::vector<uint64_t> counts_ = std::vector<uint64_t>(8, 0);

@@ -13,9 +13,9 @@ struct RateDecision {
   bool allowed = true;
   std::string policy;        ///< when refused: TEN_SECONDLY_ROLLING, DAILY or SECONDLY
   std::string message;       ///< when refused: HubSpot's message for that policy
-  int max = 0;               ///< X-HubSpot-RateLimit-Max
-  int remaining = 0;         ///< X-HubSpot-RateLimit-Remaining
-  int interval_ms = 10000;   ///< X-HubSpot-RateLimit-Interval-Milliseconds
+  int max = 0;               ///< X-HubSpot-RateLimit-Max (search: the per-second limit, 5)
+  int remaining = 0;         ///< X-HubSpot-RateLimit-Remaining (after this request)
+  int interval_ms = 10000;   ///< X-HubSpot-RateLimit-Interval-Milliseconds (search: 1000)
   int64_t daily = 0;         ///< X-HubSpot-RateLimit-Daily
   int64_t daily_remaining = 0;  ///< X-HubSpot-RateLimit-Daily-Remaining
 };

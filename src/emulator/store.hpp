@@ -108,6 +108,7 @@ class ObjectTable {
   Record* Find(int64_t id);
   const Record* Find(int64_t id) const;
   /// Append a record; its id must be greater than every existing id (0 = assign the next id).
+  /// Invalidates references to records of this table (the vector may grow).
   Record& Append(Record r);
   /// Next id to assign.
   int64_t NextId() const { return next_id_; }
@@ -158,6 +159,8 @@ class AssociationTable {
   /// Remove edges from->to (all types when type_id == 0); returns how many were removed.
   size_t Remove(int64_t from_id, int64_t to_id, int32_t type_id = 0);
   size_t EdgeCount() const { return edges_; }
+  /// Make room for edges from `n` distinct records (bulk loads, the generator).
+  void Reserve(size_t n) { map_.reserve(n); }
   const std::unordered_map<int64_t, std::vector<AssociationEdge>>& All() const { return map_; }
 
  private:
@@ -204,6 +207,9 @@ struct WebhookSubscription {
   std::string property_name;  ///< for propertyChange; empty = every property
   bool active = true;
   int64_t created_ms = 0, updated_ms = 0;
+  /// For HubSpot's generic `object.*` event types: the object type id the subscription covers
+  /// (e.g. `0-48` for calls); empty otherwise.
+  std::string object_type_id;
 };
 
 /// The whole portal.
@@ -218,6 +224,8 @@ class Portal {
   std::string time_zone = "UTC";
   std::string webhook_target_url;  ///< where webhooks go (app settings); empty = no delivery
   int max_concurrent_webhook_requests = 4;
+  std::string webhook_throttling_period = "SECONDLY";  ///< app settings: SECONDLY or ROLLING_MINUTE
+  int64_t webhook_settings_created_ms = 0, webhook_settings_updated_ms = 0;  ///< app settings timestamps
 
   ObjectTable& Table(ObjectType t) { return tables_[static_cast<size_t>(t)]; }
   const ObjectTable& Table(ObjectType t) const { return tables_[static_cast<size_t>(t)]; }
