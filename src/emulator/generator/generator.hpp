@@ -32,5 +32,7 @@ GeneratedPortal GeneratePortal(const GeneratorOptions& options);
 void SavePortal(const GeneratedPortal& g, const std::string& path);
 /// Load a portal directory written by SavePortal. Throws InvalidInputError naming file and line.
 GeneratedPortal LoadPortal(const std::string& path);
+/// Read only the ground truth (`truth.json`) of a portal directory written by SavePortal.
+nlohmann::json LoadTruth(const std::string& path);
 
 }  // namespace revlens::emulator
