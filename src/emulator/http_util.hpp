@@ -69,6 +69,9 @@ struct RecordView {
   std::vector<std::string> unknown_props;  ///< requested names the type lacks: ignored, as HubSpot does
   std::vector<uint16_t> history_props;  ///< propertiesWithHistory
   std::vector<ObjectType> associations; ///< `associations` expansion (v3 shape)
+  /// `"name":` for each of `props`, quoted once per view rather than once per record (filled by
+  /// MakeRecordView; WriteRecord quotes the names itself when this does not match `props`).
+  std::vector<std::string> prop_keys;
 };
 /// Build a view from requested property names (empty = the type's defaults).
 RecordView MakeRecordView(const ObjectTable& table, const std::vector<std::string>& properties,
@@ -76,5 +79,25 @@ RecordView MakeRecordView(const ObjectTable& table, const std::vector<std::strin
                           const std::vector<ObjectType>& associations = {});
 /// Write one record in HubSpot's SimplePublicObject(WithAssociations) shape.
 void WriteRecord(JsonWriter& w, const Portal& portal, const ObjectTable& table, const Record& r, const RecordView& view);
+
+/// An association type id resolved from one object type: where it points and its inverse.
+struct ResolvedAssociationType {
+  ObjectType to = ObjectType::kContacts;
+  int32_t type_id = 0;
+  uint8_t category = 0;
+  int32_t inverse_type_id = 0;  ///< the id of the same association seen from `to`
+  std::string label;            ///< empty for HubSpot's unlabeled defaults
+};
+/// Resolve `type_id` from `from` (HubSpot defaults, the primary ids 1/2/5/6, user labels);
+/// with `to` set, only types towards it. Nullopt when no such type exists. routes_associations.cpp.
+std::optional<ResolvedAssociationType> ResolveAssociationType(const Portal& portal, ObjectType from, int32_t type_id,
+                                                              std::optional<ObjectType> to = std::nullopt);
+/// Associate both ways with `t` (from `from`) and publish associationChange events. The caller
+/// holds Portal::mutex exclusively. Returns true when the edge is new. routes_associations.cpp.
+bool AddAssociation(EmulatorServer& server, ObjectType from, int64_t from_id, int64_t to_id,
+                    const ResolvedAssociationType& t);
+/// Remove every association between the two records (both ways) and publish the events. The
+/// caller holds Portal::mutex exclusively. Returns the number of edges removed from `from`.
+size_t RemoveAssociations(EmulatorServer& server, ObjectType from, int64_t from_id, ObjectType to, int64_t to_id);
 
 }  // namespace revlens::emulator

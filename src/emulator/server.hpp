@@ -29,7 +29,7 @@ struct ServeOptions {
   std::string rate_limit = "none";     ///< free | starter | pro | enterprise | none
   std::string faults;                  ///< e.g. `5xx=0.1,429=0.05,reset=0.02,slow=0.01`
   uint64_t seed = 42;                  ///< fault injection is deterministic by seed
-  int threads = 0;                     ///< worker threads; 0 = hardware concurrency x 4
+  int threads = 0;                     ///< worker threads; 0 = max(16, hardware concurrency x 4)
 };
 
 /// A running emulator. Owns the portal and serves it until Stop().
