@@ -122,7 +122,7 @@ void AddEmulatorServe(CLI::App& emulator) {
                   "Client secret that signs outgoing webhooks (default from HUBSPOT_CLIENT_SECRET, else "
                   "revlens-emulator-secret)");
   cmd->add_option("--webhook-url", args->webhook_url, "Deliver webhooks to this URL (the app's target URL)");
-  cmd->add_option("--threads", args->serve.threads, "Worker threads (0 = 4 x cores)")->capture_default_str();
+  cmd->add_option("--threads", args->serve.threads, "Worker threads (0 = max(16, 4 x cores)); each open connection holds one")->capture_default_str();
   cmd->add_flag("--json", args->json, "Print the start-up summary as JSON");
   SetAction(cmd, [args] {
     args->serve.seed = args->gen.seed;

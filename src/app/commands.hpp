@@ -10,6 +10,9 @@ void AddEmulatorCommands(CLI::App& app);
 void AddEmulatorServe(CLI::App& emulator);     ///< cmd_emulator_serve.cpp
 void AddEmulatorGenerate(CLI::App& emulator);  ///< cmd_emulator_generate.cpp (generate + truth)
 
+/// `revlens demo`.
+void AddDemo(CLI::App& app);  ///< cmd_demo.cpp
+
 /// Remember what to run for a parsed subcommand; its return value is the exit code.
 void SetAction(CLI::App* sub, std::function<int()> action);
 /// Run the action of the deepest parsed subcommand.

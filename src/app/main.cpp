@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "revlens 0.1.0");
   revlens::app::AddEmulatorCommands(app);
+  revlens::app::AddDemo(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

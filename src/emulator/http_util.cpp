@@ -224,7 +224,16 @@ RecordView MakeRecordView(const ObjectTable& table, const std::vector<std::strin
                           const std::vector<ObjectType>& associations) {
   RecordView v;
   const auto& reg = table.Props();
-  const auto& names = properties.empty() ? DefaultReturnedProperties(table.Type()) : properties;
+  std::vector<std::string> names = properties.empty() ? DefaultReturnedProperties(table.Type()) : properties;
+  if (!properties.empty()) {
+    // HubSpot always returns the record id, create date and last-modified date, even when the
+    // request names other properties (the `?properties=email` example in its object docs).
+    const bool crm = table.Type() == ObjectType::kContacts || table.Type() == ObjectType::kCompanies ||
+                     table.Type() == ObjectType::kDeals;
+    names.emplace_back("hs_object_id");
+    names.emplace_back(crm ? "createdate" : "hs_createdate");
+    names.emplace_back(LastModifiedProperty(table.Type()));
+  }
   v.props.reserve(names.size());
   for (const auto& n : names) {
     if (auto i = reg.Find(n)) {

@@ -129,7 +129,9 @@ EmulatorServer::EmulatorServer(std::unique_ptr<Portal> portal, ServeOptions opti
   // httplib takes ownership of the queue it is handed (its API wants a raw pointer).
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http_->set_keep_alive_max_count(100000);
-  http_->set_keep_alive_timeout(10);
+  // httplib holds a worker thread per open connection, so idle keep-alive connections are let
+  // go after 2 s: clients that page continuously keep theirs, idle ones stop starving the pool.
+  http_->set_keep_alive_timeout(2);
   http_->set_tcp_nodelay(true);
   http_->set_payload_max_length(64u << 20);
   RegisterRoutes();
@@ -196,8 +198,12 @@ void EmulatorServer::RegisterRoutes() {
     };
 
     const std::string auth = req.get_header_value("Authorization");
-    if (auth.size() != 7 + options_.token.size() || auth.compare(0, 7, "Bearer ") != 0 ||
-        auth.compare(7, std::string::npos, options_.token) != 0) {
+    // The Webhooks v3 API authenticates with a developer API key (`?hapikey=`); the official
+    // client sends only that there, so accept the emulator's token in either place.
+    const bool hapikey_ok = req.path.rfind("/webhooks/", 0) == 0 && req.has_param("hapikey") &&
+                            req.get_param_value("hapikey") == options_.token;
+    if (!hapikey_ok && (auth.size() != 7 + options_.token.size() || auth.compare(0, 7, "Bearer ") != 0 ||
+                        auth.compare(7, std::string::npos, options_.token) != 0)) {
       SendError(res, 401, "INVALID_AUTHENTICATION",
                 auth.empty() ? "Authentication credentials not found. This API supports OAuth 2.0 authentication and "
                                "you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"

@@ -71,7 +71,11 @@ TEST_F(Objects, BothArrayParameterStylesAndNullForUnset) {
   ASSERT_EQ(a["results"].size(), 2u);
   for (const auto& j : {a, b}) {
     const auto& props = j["results"][0]["properties"];
-    EXPECT_EQ(props.size(), 3u) << props;
+    // The three requested plus what HubSpot always returns: id, create and last-modified dates.
+    EXPECT_EQ(props.size(), 6u) << props;
+    EXPECT_EQ(props["hs_object_id"], "1");
+    EXPECT_TRUE(props["createdate"].is_string());
+    EXPECT_TRUE(props["lastmodifieddate"].is_string());
     EXPECT_EQ(props["email"], "c0@example.com");
     EXPECT_EQ(props["firstname"], "F0");
     EXPECT_TRUE(props["jobtitle"].is_null());  // requested but unset

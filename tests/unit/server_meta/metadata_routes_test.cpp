@@ -108,7 +108,9 @@ TEST_F(MetaRoutesTest, SearchFiltersPagesAndSkipsArchived) {
   ASSERT_EQ(r.body["results"].size(), 5U);
   EXPECT_EQ(r.body["results"][0]["id"], "1");
   EXPECT_EQ(r.body["results"][0]["properties"]["email"], "user0@example.com");
-  EXPECT_EQ(r.body["results"][0]["properties"].size(), 2U);
+  // The two requested plus hs_object_id, createdate and lastmodifieddate, as HubSpot returns.
+  EXPECT_EQ(r.body["results"][0]["properties"].size(), 5U);
+  EXPECT_EQ(r.body["results"][0]["properties"]["hs_object_id"], "1");
   EXPECT_EQ(r.body["results"][0]["archived"], false);
   EXPECT_EQ(r.body["paging"]["next"]["after"], "5");
 
