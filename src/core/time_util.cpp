@@ -7,19 +7,6 @@
 namespace revlens {
 namespace {
 
-// Howard Hinnant's civil-from-days; std::chrono's calendar formatting is not in g++ 12's libstdc++.
-void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
-}
 
 bool ParseInt(std::string_view s, size_t pos, size_t len, int& out) {
   if (pos + len > s.size()) return false;
@@ -27,7 +14,6 @@ bool ParseInt(std::string_view s, size_t pos, size_t len, int& out) {
   return r.ec == std::errc() && r.ptr == s.data() + pos + len;
 }
 
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 }  // namespace
 
@@ -52,7 +38,7 @@ std::string FormatIsoMillis(int64_t epoch_ms) {
   rem %= 60000;
   const int ss = static_cast<int>(rem / 1000);
   const int ms = static_cast<int>(rem % 1000);
-  char buf[40];
+  char buf[80];
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(y), m, d, hh, mm, ss,
                 ms);
   return buf;
@@ -62,7 +48,7 @@ std::string FormatDate(int64_t epoch_ms) {
   int64_t y;
   unsigned m, d;
   CivilFromDays(FloorDiv(epoch_ms, 86400000), y, m, d);
-  char buf[16];
+  char buf[48];
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
   return buf;
 }

@@ -35,20 +35,6 @@ void AppendJsonString(std::string& out, std::string_view v) {
   JsonWriter::AppendQuoted(out, v);
 }
 
-// Howard Hinnant's civil-from-days, as core/time_util.cpp; repeated here so that the page
-// writer formats its 200+ timestamps per page without snprintf.
-void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
-}
 
 // Append `"2024-11-20T20:12:09.236Z"` (quoted); falls back to FormatIsoMillis outside years 0-9999.
 void AppendIsoQuoted(std::string& out, int64_t ms) {
