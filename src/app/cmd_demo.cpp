@@ -3,6 +3,7 @@
 // It grows into the full pipeline (sync -> build -> products) as those land.
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -58,9 +59,14 @@ int RunDemo(const DemoArgs& a) {
 
   // What the portal holds (live records), to compare with what the API serves back.
   nlohmann::json served = nlohmann::json::object();
+  int64_t first_created = 0, last_created = 0;
   for (auto t : emulator::kAllObjectTypes) {
     int64_t live = 0;
-    for (const auto& r : g.portal->Table(t).Records()) live += r.archived ? 0 : 1;
+    for (const auto& r : g.portal->Table(t).Records()) {
+      live += r.archived ? 0 : 1;
+      if (first_created == 0 || r.created_ms < first_created) first_created = r.created_ms;
+      last_created = std::max(last_created, r.created_ms);
+    }
     served[std::string(emulator::ObjectTypeName(t))] = live;
   }
 
@@ -86,6 +92,7 @@ int RunDemo(const DemoArgs& a) {
                         {"complete", served == counts},
                         {"pages", pages},
                         {"pages_per_second", read_s > 0 ? static_cast<double>(pages) / read_s : 0.0}};
+  if (first_created != 0) out["created_range"] = {FormatIsoMillis(first_created), FormatIsoMillis(last_created)};
   if (truth.contains("oracle_auc")) out["oracle_auc"] = truth["oracle_auc"];
   if (truth.contains("anchor_date")) out["anchor_date"] = truth["anchor_date"];
   if (a.json) {
@@ -97,6 +104,9 @@ int RunDemo(const DemoArgs& a) {
     std::printf("read back through the list API (%lld pages, %.0f pages/s):\n", static_cast<long long>(pages),
                 out["pages_per_second"].get<double>());
     for (auto& [k, v] : counts.items()) std::printf("  %-10s %8lld\n", k.c_str(), v.get<long long>());
+    if (out.contains("created_range"))
+      std::printf("records created %s .. %s\n", out["created_range"][0].get<std::string>().c_str(),
+                  out["created_range"][1].get<std::string>().c_str());
     if (out.contains("anchor_date")) std::printf("anchor date: %s\n", out["anchor_date"].get<std::string>().c_str());
     if (out.contains("oracle_auc"))
       std::printf("oracle AUC (true conversion probabilities vs outcomes): %.3f\n", out["oracle_auc"].get<double>());
