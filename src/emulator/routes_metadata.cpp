@@ -160,6 +160,25 @@ const PropertyGroup* FindGroup(const Portal& portal, ObjectType t, std::string_v
   return nullptr;
 }
 
+// One failed input of a properties batch, in HubSpot's StandardError shape.
+ojson BatchError(std::string_view category, std::string_view message, const std::string& name) {
+  return ojson{{"status", "error"},  {"category", category},      {"message", message},
+               {"context", {{"name", {name}}}}, {"errors", ojson::array()}, {"links", ojson::object()}};
+}
+
+// Send a batch response: `ok_status` when every input succeeded, 207 with the errors otherwise.
+void SendBatch(Response& res, ojson results, ojson errors, int64_t started, int ok_status) {
+  ojson out{{"status", "COMPLETE"}, {"results", std::move(results)}};
+  const bool partial = !errors.empty();
+  if (partial) {
+    out["numErrors"] = errors.size();
+    out["errors"] = std::move(errors);
+  }
+  out["startedAt"] = Iso(started);
+  out["completedAt"] = Iso(NowMillis());
+  SendJson(res, partial ? 207 : ok_status, out.dump());
+}
+
 ojson OptionJson(const PropertyOption& o) {
   return ojson{{"label", o.label},
                {"value", o.value},
@@ -385,24 +404,11 @@ void RegisterPropertyRoutes(RouteContext& ctx) {
         if (idx && table.Props().Def(*idx).archived == archived) {
           results.push_back(PropertyJson(portal, t, table.Props().Def(*idx)));
         } else {
-          errors.push_back(ojson{{"status", "error"},
-                                 {"category", "OBJECT_NOT_FOUND"},
-                                 {"message", "Property " + name + " does not exist"},
-                                 {"context", {{"name", {name}}}},
-                                 {"errors", ojson::array()},
-                                 {"links", ojson::object()}});
+          errors.push_back(BatchError("OBJECT_NOT_FOUND", "Property " + name + " does not exist", name));
         }
       }
     }
-    ojson out{{"status", "COMPLETE"}, {"results", std::move(results)}};
-    const bool partial = !errors.empty();
-    if (partial) {
-      out["numErrors"] = errors.size();
-      out["errors"] = std::move(errors);
-    }
-    out["startedAt"] = Iso(started);
-    out["completedAt"] = Iso(NowMillis());
-    SendJson(res, partial ? 207 : 200, out.dump());
+    SendBatch(res, std::move(results), std::move(errors), started, 200);
   });
   http.Post(base + "/batch/create", [&server](const Request& req, Response& res) {
     const ObjectType t = RequireObjectType(req.matches[1].str());
@@ -422,24 +428,11 @@ void RegisterPropertyRoutes(RouteContext& ctx) {
           results.push_back(PropertyJson(portal, t, table.Props().Def(idx)));
         } catch (const BadRequest& e) {
           const std::string name = in.is_object() ? OptString(in, "name").value_or("") : "";
-          errors.push_back(ojson{{"status", "error"},
-                                 {"category", e.category},
-                                 {"message", e.message},
-                                 {"context", {{"name", {name}}}},
-                                 {"errors", ojson::array()},
-                                 {"links", ojson::object()}});
+          errors.push_back(BatchError(e.category, e.message, name));
         }
       }
     }
-    ojson out{{"status", "COMPLETE"}, {"results", std::move(results)}};
-    const bool partial = !errors.empty();
-    if (partial) {
-      out["numErrors"] = errors.size();
-      out["errors"] = std::move(errors);
-    }
-    out["startedAt"] = Iso(started);
-    out["completedAt"] = Iso(NowMillis());
-    SendJson(res, partial ? 207 : 201, out.dump());
+    SendBatch(res, std::move(results), std::move(errors), started, 201);
   });
   http.Post(base + "/batch/archive", [&server](const Request& req, Response& res) {
     const ObjectType t = RequireObjectType(req.matches[1].str());
