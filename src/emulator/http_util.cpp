@@ -356,4 +356,19 @@ void WriteRecord(JsonWriter& w, const Portal& portal, const ObjectTable& table, 
   w.EndObject();
 }
 
+void WritePagingNext(JsonWriter& w, std::string_view after, std::string_view link) {
+  w.Key("paging");
+  w.BeginObject();
+  w.Key("next");
+  w.BeginObject();
+  w.Key("after");
+  w.String(after);
+  if (!link.empty()) {
+    w.Key("link");
+    w.String(link);
+  }
+  w.EndObject();
+  w.EndObject();
+}
+
 }  // namespace revlens::emulator

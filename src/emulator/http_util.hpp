@@ -77,6 +77,9 @@ struct RecordView {
 RecordView MakeRecordView(const ObjectTable& table, const std::vector<std::string>& properties,
                           const std::vector<std::string>& properties_with_history,
                           const std::vector<ObjectType>& associations = {});
+/// Write `"paging":{"next":{"after":…,"link":…}}` (HubSpot's cursor shape) as the next key;
+/// an empty `link` is left out (search and v4 batch reads send none).
+void WritePagingNext(JsonWriter& w, std::string_view after, std::string_view link);
 /// Write one record in HubSpot's SimplePublicObject(WithAssociations) shape.
 void WriteRecord(JsonWriter& w, const Portal& portal, const ObjectTable& table, const Record& r, const RecordView& view);
 

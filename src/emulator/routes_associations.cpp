@@ -533,14 +533,7 @@ void RegisterAssociationRoutes(RouteContext& ctx) {
         const size_t end = WriteGroups(w, portal, from, to, groups, start, kPageSize);
         w.EndArray();
         if (end < groups.size()) {
-          w.Key("paging");
-          w.BeginObject();
-          w.Key("next");
-          w.BeginObject();
-          w.Key("after");
-          w.String(std::to_string(groups[end].first));
-          w.EndObject();
-          w.EndObject();
+          WritePagingNext(w, std::to_string(groups[end].first), "");
         }
         w.EndObject();
       }
@@ -710,16 +703,7 @@ void RegisterAssociationRoutes(RouteContext& ctx) {
                    w.EndArray();
                    if (end < groups.size()) {
                      const std::string next = std::to_string(groups[end].first);
-                     w.Key("paging");
-                     w.BeginObject();
-                     w.Key("next");
-                     w.BeginObject();
-                     w.Key("after");
-                     w.String(next);
-                     w.Key("link");
-                     w.String("?after=" + next);
-                     w.EndObject();
-                     w.EndObject();
+                     WritePagingNext(w, next, "?after=" + next);
                    }
                    w.EndObject();
                  }

@@ -497,16 +497,7 @@ void ListObjects(EmulatorServer& server, const httplib::Request& req, httplib::R
         link += UrlEncode(k) + "=" + UrlEncode(v) + "&";
       }
       link += "after=" + next;
-      w.Key("paging");
-      w.BeginObject();
-      w.Key("next");
-      w.BeginObject();
-      w.Key("after");
-      w.String(next);
-      w.Key("link");
-      w.String(link);
-      w.EndObject();
-      w.EndObject();
+      WritePagingNext(w, next, link);
     }
     w.EndObject();
   }

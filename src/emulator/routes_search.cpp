@@ -34,15 +34,7 @@ void RegisterSearchRoutes(RouteContext& ctx) {
       for (const Record* r : page.results) WriteRecord(w, portal, table, *r, view);
       w.EndArray();
       if (page.next_after) {
-        const std::string after = std::to_string(*page.next_after);
-        w.Key("paging");
-        w.BeginObject();
-        w.Key("next");
-        w.BeginObject();
-        w.Key("after");
-        w.String(after);
-        w.EndObject();
-        w.EndObject();
+        WritePagingNext(w, std::to_string(*page.next_after), "");
       }
       w.EndObject();
     }
