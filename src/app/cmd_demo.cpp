@@ -1,49 +1,37 @@
-// `revlens demo`: the main job on the embedded default. For now: generate the demo portal,
-// serve it with the emulator, read it back over HTTP as a client would, and print a summary.
-// It grows into the full pipeline (sync -> build -> products) as those land.
-#include <httplib.h>
+// `revlens demo`: the main job on the embedded default. Generate the synthetic portal, serve it with the
+// emulator, sync it into the warehouse (duckdb://revlens.duckdb unless configured otherwise) through the real
+// client, check every live record arrived, and print a summary. It grows into the full pipeline
+// (sync -> build -> products) as those land.
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "app/commands.hpp"
+#include "core/config.hpp"
 #include "core/errors.hpp"
 #include "core/time_util.hpp"
 #include "emulator/generator/generator.hpp"
 #include "emulator/server.hpp"
+#include "hubspot/client.hpp"
+#include "sync/sync.hpp"
+#include "warehouse/warehouse.hpp"
 
 namespace revlens::app {
 namespace {
 
 struct DemoArgs {
   emulator::GeneratorOptions gen;
+  std::string warehouse;
   bool keep_serving = false;
   bool json = false;
   int port = 0;
 };
-
-// Page through one object type with the public list API; returns the number of records read.
-int64_t ReadAll(httplib::Client& cli, const std::string& token, std::string_view type, int64_t& pages) {
-  std::string after;
-  int64_t n = 0;
-  httplib::Headers h = {{"Authorization", "Bearer " + token}};
-  while (true) {
-    std::string path = "/crm/v3/objects/" + std::string(type) + "?limit=100";
-    if (!after.empty()) path += "&after=" + after;
-    auto res = cli.Get(path, h);
-    if (!res) throw IOError("demo: request failed: " + httplib::to_string(res.error()));
-    if (res->status != 200) throw IOError("demo: " + path + " answered " + std::to_string(res->status));
-    auto j = nlohmann::json::parse(res->body);
-    n += static_cast<int64_t>(j["results"].size());
-    ++pages;
-    if (!j.contains("paging")) break;
-    after = j["paging"]["next"]["after"].get<std::string>();
-  }
-  return n;
-}
 
 int RunDemo(const DemoArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -57,7 +45,7 @@ int RunDemo(const DemoArgs& a) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  // What the portal holds (live records), to compare with what the API serves back.
+  // What the portal holds, to compare with what the sync loads.
   nlohmann::json served = nlohmann::json::object();
   int64_t first_created = 0, last_created = 0;
   for (auto t : emulator::kAllObjectTypes) {
@@ -69,29 +57,57 @@ int RunDemo(const DemoArgs& a) {
     }
     served[std::string(emulator::ObjectTypeName(t))] = live;
   }
+  // The portal's product-usage file, as a user would point the sync at theirs.
+  const std::string usage_path =
+      (std::filesystem::temp_directory_path() / ("revlens_demo_usage_" + std::to_string(::getpid()) + ".csv")).string();
+  {
+    std::ofstream f(usage_path, std::ios::binary);
+    f << g.product_usage_csv;
+  }
 
   emulator::ServeOptions so;
   so.port = a.port;
   emulator::EmulatorServer server(std::move(g.portal), so);
   server.Start();
 
-  httplib::Client cli(server.BaseUrl());
-  cli.set_keep_alive(true);
-  nlohmann::json counts = nlohmann::json::object();
-  int64_t pages = 0;
-  const auto t1 = std::chrono::steady_clock::now();
-  for (auto t : emulator::kAllObjectTypes) {
-    counts[std::string(emulator::ObjectTypeName(t))] = ReadAll(cli, so.token, emulator::ObjectTypeName(t), pages);
+  const Settings settings = LoadSettings();
+  const std::string url = a.warehouse.empty() ? settings.warehouse_url.value : a.warehouse;
+  auto wh = warehouse::OpenWarehouse(url);
+  hubspot::ClientOptions co;
+  co.base_url = server.BaseUrl();
+  co.access_token = so.token;
+  co.initial_per_ten_seconds = 0;  // the demo emulator runs without rate limits
+  co.search_per_second = 0;
+  hubspot::Client client(co);
+  sync::SyncOptions o;
+  o.product_usage_path = usage_path;
+  if (!a.json && isatty(STDERR_FILENO)) {
+    o.progress = [](const std::string&, const std::string& line, bool final) {
+      if (final) std::fprintf(stderr, "  %s\n", line.c_str());
+    };
   }
-  const double read_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  sync::SyncSummary s;
+  try {
+    s = sync::RunSync(client, *wh, o);
+  } catch (...) {
+    std::filesystem::remove(usage_path);
+    throw;
+  }
+  std::filesystem::remove(usage_path);
 
+  nlohmann::json loaded = nlohmann::json::object();
+  for (auto& [type, n] : served.items()) {
+    loaded[type] = wh->Query("SELECT COUNT(*) FROM " + warehouse::Warehouse::QualifiedName(o.schema, type) +
+                             " WHERE NOT is_deleted")
+                       .Scalar<int64_t>();
+  }
   nlohmann::json out = {{"emulator", server.BaseUrl()},
+                        {"warehouse", wh->Describe()},
                         {"generated_seconds", gen_s},
                         {"served", served},
-                        {"read_back", counts},
-                        {"complete", served == counts},
-                        {"pages", pages},
-                        {"pages_per_second", read_s > 0 ? static_cast<double>(pages) / read_s : 0.0}};
+                        {"loaded", loaded},
+                        {"complete", served == loaded},
+                        {"sync", nlohmann::json::parse(s.ToJson())}};
   if (first_created != 0) out["created_range"] = {FormatIsoMillis(first_created), FormatIsoMillis(last_created)};
   if (truth.contains("oracle_auc")) out["oracle_auc"] = truth["oracle_auc"];
   if (truth.contains("anchor_date")) out["anchor_date"] = truth["anchor_date"];
@@ -100,17 +116,26 @@ int RunDemo(const DemoArgs& a) {
   } else {
     std::printf("revlens demo: synthetic '%s' portal (seed %llu) generated in %.2f s\n", a.gen.size.c_str(),
                 static_cast<unsigned long long>(a.gen.seed), gen_s);
-    std::printf("emulator serving HubSpot's CRM API at %s (token: see --help)\n", server.BaseUrl().c_str());
-    std::printf("read back through the list API (%lld pages, %.0f pages/s):\n", static_cast<long long>(pages),
-                out["pages_per_second"].get<double>());
-    for (auto& [k, v] : counts.items()) std::printf("  %-10s %8lld\n", k.c_str(), v.get<long long>());
+    std::printf("emulator serving HubSpot's CRM API at %s\n", server.BaseUrl().c_str());
+    std::printf("synced into %s in %.1f s: %lld requests, %lld rows written, %lld quarantined\n",
+                wh->Describe().c_str(), s.seconds, static_cast<long long>(s.requests),
+                static_cast<long long>(s.rows_written), static_cast<long long>(s.quarantined));
+    std::printf("  %-18s %10s %10s\n", "table", "rows", "portal");
+    for (const auto& [t, n] : s.table_rows) {
+      if (served.contains(t)) {
+        std::printf("  %-18s %10lld %10lld live\n", t.c_str(), static_cast<long long>(n),
+                    served[t].get<long long>());
+      } else {
+        std::printf("  %-18s %10lld\n", t.c_str(), static_cast<long long>(n));
+      }
+    }
     if (out.contains("created_range"))
       std::printf("records created %s .. %s\n", out["created_range"][0].get<std::string>().c_str(),
                   out["created_range"][1].get<std::string>().c_str());
     if (out.contains("anchor_date")) std::printf("anchor date: %s\n", out["anchor_date"].get<std::string>().c_str());
     if (out.contains("oracle_auc"))
       std::printf("oracle AUC (true conversion probabilities vs outcomes): %.3f\n", out["oracle_auc"].get<double>());
-    std::printf("next: sync, models and the five products land on this same portal.\n");
+    std::printf("next: SQL models (revlens build) and the five products land on this same warehouse.\n");
   }
   std::fflush(stdout);
   if (a.keep_serving) {
@@ -120,8 +145,8 @@ int RunDemo(const DemoArgs& a) {
     sigwait(&set, &sig);
   }
   server.Stop();
-  if (served != counts) {
-    std::fprintf(stderr, "revlens demo: read-back counts differ from the portal's live records\n");
+  if (served != loaded) {
+    std::fprintf(stderr, "revlens demo: the warehouse's live records differ from the portal's\n");
     return 1;
   }
   return 0;
@@ -131,10 +156,12 @@ int RunDemo(const DemoArgs& a) {
 
 void AddDemo(CLI::App& app) {
   auto args = std::make_shared<DemoArgs>();
-  auto* cmd = app.add_subcommand("demo", "Run the main job on the embedded default (emulator + synthetic portal)");
+  auto* cmd = app.add_subcommand(
+      "demo", "Run the main job on the embedded default: synthetic portal -> emulator -> sync into the warehouse");
   cmd->add_option("--size", args->gen.size, "Synthetic portal size: small | demo | large")->capture_default_str();
   cmd->add_option("--seed", args->gen.seed, "Generator seed")->capture_default_str();
   cmd->add_option("--anchor-date", args->gen.anchor_date, "Anchor date YYYY-MM-DD (default: today)");
+  cmd->add_option("--warehouse", args->warehouse, "Warehouse URL (default: REVLENS_WAREHOUSE or duckdb://revlens.duckdb)");
   cmd->add_option("--port", args->port, "Emulator port (0 = a free port)")->capture_default_str();
   cmd->add_flag("--keep-serving", args->keep_serving, "Keep the emulator running after the demo until Ctrl-C");
   cmd->add_flag("--json", args->json, "Print the summary as JSON");

@@ -12,6 +12,7 @@ namespace {
 struct GenerateArgs {
   emulator::GeneratorOptions gen;
   std::string out;
+  std::string exports;
   bool no_effects = false;
   bool json = false;
 };
@@ -60,6 +61,7 @@ int RunGenerate(GenerateArgs& a) {
   auto g = emulator::GeneratePortal(a.gen);
   const auto t1 = std::chrono::steady_clock::now();
   emulator::SavePortal(g, a.out);
+  if (!a.exports.empty()) emulator::WriteHubSpotExports(*g.portal, a.exports);
   const auto t2 = std::chrono::steady_clock::now();
   const double gen_s = std::chrono::duration<double>(t1 - t0).count();
   const double save_s = std::chrono::duration<double>(t2 - t1).count();
@@ -109,6 +111,8 @@ void AddEmulatorGenerate(CLI::App& emulator) {
   gen->add_option("--out", gargs->out,
                   "Directory to write: <type>.ndjson, associations.tsv, portal.json, truth.json, product_usage.csv")
       ->required();
+  gen->add_option("--exports", gargs->exports,
+                  "Also write contacts.csv, companies.csv, deals.csv here as HubSpot's UI exports them (for `revlens import`)");
   gen->add_flag("--json", gargs->json, "Print the summary as JSON");
   SetAction(gen, [gargs] { return RunGenerate(*gargs); });
 

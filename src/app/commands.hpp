@@ -10,8 +10,17 @@ void AddEmulatorCommands(CLI::App& app);
 void AddEmulatorServe(CLI::App& emulator);     ///< cmd_emulator_serve.cpp
 void AddEmulatorGenerate(CLI::App& emulator);  ///< cmd_emulator_generate.cpp (generate + truth)
 
+/// `revlens sync`.
+void AddSync(CLI::App& app);  ///< cmd_sync.cpp
+
+/// `revlens import`.
+void AddImport(CLI::App& app);  ///< cmd_import.cpp
+
 /// `revlens demo`.
 void AddDemo(CLI::App& app);  ///< cmd_demo.cpp
+
+/// `revlens build`.
+void AddBuild(CLI::App& app);  ///< cmd_build.cpp
 
 /// Remember what to run for a parsed subcommand; its return value is the exit code.
 void SetAction(CLI::App* sub, std::function<int()> action);

@@ -11,7 +11,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "revlens 0.1.0");
   revlens::app::AddEmulatorCommands(app);
+  revlens::app::AddSync(app);
+  revlens::app::AddImport(app);
   revlens::app::AddDemo(app);
+  revlens::app::AddBuild(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -35,4 +35,10 @@ GeneratedPortal LoadPortal(const std::string& path);
 /// Read only the ground truth (`truth.json`) of a portal directory written by SavePortal.
 nlohmann::json LoadTruth(const std::string& path);
 
+/// Write contacts.csv, companies.csv and deals.csv into directory `dir` (created if missing) as HubSpot's UI
+/// exports them: label headers, `Record ID`, option labels, owners by name, portal-time-zone `YYYY-MM-DD HH:MM`
+/// times, `Associated ... IDs` columns, `Date entered "<stage> (<pipeline>)"` columns, RFC 4180 quoting; live
+/// records only (export_csv.cpp). Throws IOError when a file cannot be written.
+void WriteHubSpotExports(const Portal& portal, const std::string& dir);
+
 }  // namespace revlens::emulator
