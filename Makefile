@@ -40,6 +40,7 @@ test: build build-asan
 	  ctest --output-on-failure -j $(JOBS) --timeout 900
 
 bench: build
+	cmake --build $(BUILD) -j $(JOBS) --target benches
 	@for b in $(BUILD)/bench_*; do echo "== $$b"; $$b; done
 
 clean:
