@@ -28,21 +28,9 @@ struct BuildArgs {
   bool skip_freshness = false;
 };
 
-/// `sql/` in the working directory when it holds a project, else the one installed beside the binary.
-std::string DefaultProject() {
-  if (fs::exists("sql/dbt_project.yml")) return "sql";
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const fs::path beside = exe.parent_path().parent_path() / "sql";
-    if (fs::exists(beside / "dbt_project.yml")) return beside.string();
-  }
-  return "sql";
-}
-
 int RunBuild(const BuildArgs& a) {
   models::BuildOptions o;
-  o.project_dir = a.project.empty() ? DefaultProject() : a.project;
+  o.project_dir = a.project.empty() ? DefaultModelProject() : a.project;
   o.target_schema = a.target_schema;
   if (!a.raw_schema.empty()) o.raw_schema = a.raw_schema;
   if (!a.landing.empty()) o.landing_format = a.landing;
@@ -105,6 +93,19 @@ int RunBuild(const BuildArgs& a) {
 }
 
 }  // namespace
+
+/// `sql/` in the working directory when it holds a project, else the one installed beside the binary.
+std::string DefaultModelProject() {
+  if (fs::exists("sql/dbt_project.yml")) return "sql";
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path beside = exe.parent_path().parent_path() / "sql";
+    if (fs::exists(beside / "dbt_project.yml")) return beside.string();
+  }
+  return "sql";
+}
+
 
 void AddBuild(CLI::App& app) {
   auto args = std::make_shared<BuildArgs>();

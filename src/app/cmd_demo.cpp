@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "app/commands.hpp"
 #include "core/config.hpp"
@@ -19,6 +20,7 @@
 #include "emulator/generator/generator.hpp"
 #include "emulator/server.hpp"
 #include "hubspot/client.hpp"
+#include "models/runner.hpp"
 #include "sync/sync.hpp"
 #include "warehouse/warehouse.hpp"
 
@@ -95,6 +97,18 @@ int RunDemo(const DemoArgs& a) {
   }
   std::filesystem::remove(usage_path);
 
+  // The SQL models on top of the raw tables, when the model project is present.
+  std::optional<models::BuildReport> build;
+  const std::string project = DefaultModelProject();
+  if (std::filesystem::exists(std::filesystem::path(project) / "dbt_project.yml")) {
+    models::BuildOptions bo;
+    bo.project_dir = project;
+    bo.raw_schema = o.schema;
+    // The synthetic portal ends at its anchor date: freshness is judged as of the sync, not the wall clock.
+    bo.now_ms = NowMillis();
+    build = models::Build(*wh, bo);
+  }
+
   nlohmann::json loaded = nlohmann::json::object();
   for (auto& [type, n] : served.items()) {
     loaded[type] = wh->Query("SELECT COUNT(*) FROM " + warehouse::Warehouse::QualifiedName(o.schema, type) +
@@ -108,6 +122,7 @@ int RunDemo(const DemoArgs& a) {
                         {"loaded", loaded},
                         {"complete", served == loaded},
                         {"sync", nlohmann::json::parse(s.ToJson())}};
+  if (build) out["build"] = nlohmann::json::parse(build->ToJson());
   if (first_created != 0) out["created_range"] = {FormatIsoMillis(first_created), FormatIsoMillis(last_created)};
   if (truth.contains("oracle_auc")) out["oracle_auc"] = truth["oracle_auc"];
   if (truth.contains("anchor_date")) out["anchor_date"] = truth["anchor_date"];
@@ -135,7 +150,17 @@ int RunDemo(const DemoArgs& a) {
     if (out.contains("anchor_date")) std::printf("anchor date: %s\n", out["anchor_date"].get<std::string>().c_str());
     if (out.contains("oracle_auc"))
       std::printf("oracle AUC (true conversion probabilities vs outcomes): %.3f\n", out["oracle_auc"].get<double>());
-    std::printf("next: SQL models (revlens build) and the five products land on this same warehouse.\n");
+    if (build) {
+      int64_t passed = 0;
+      for (const auto& t : build->tests) passed += t.status == "pass" ? 1 : 0;
+      std::printf("built %zu models in schema %s (%.1f s); data tests passed %lld of %zu\n", build->models.size(),
+                  build->target_schema.c_str(), build->total_seconds, static_cast<long long>(passed),
+                  build->tests.size());
+      for (const auto& line : build->FailureLines()) std::printf("%s\n", line.c_str());
+    } else {
+      std::printf("no model project found (sql/dbt_project.yml): models not built\n");
+    }
+    std::printf("next: the five products land on this same warehouse.\n");
   }
   std::fflush(stdout);
   if (a.keep_serving) {
@@ -147,6 +172,10 @@ int RunDemo(const DemoArgs& a) {
   server.Stop();
   if (served != loaded) {
     std::fprintf(stderr, "revlens demo: the warehouse's live records differ from the portal's\n");
+    return 1;
+  }
+  if (build && !build->Ok()) {
+    for (const auto& line : build->FailureLines()) std::fprintf(stderr, "revlens demo: %s\n", line.c_str());
     return 1;
   }
   return 0;

@@ -2,6 +2,7 @@
 /// Each command registers its CLI11 subcommand and a callback; RunSelected runs the chosen one.
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
 
 namespace revlens::app {
 
@@ -21,6 +22,9 @@ void AddDemo(CLI::App& app);  ///< cmd_demo.cpp
 
 /// `revlens build`.
 void AddBuild(CLI::App& app);  ///< cmd_build.cpp
+/// The model project `revlens build` runs by default: `sql/` in the working directory when it holds a
+/// dbt_project.yml, else the `sql/` folder beside the binary's folder (cmd_build.cpp).
+std::string DefaultModelProject();
 
 /// Remember what to run for a parsed subcommand; its return value is the exit code.
 void SetAction(CLI::App* sub, std::function<int()> action);
