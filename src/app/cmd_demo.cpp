@@ -61,7 +61,8 @@ int RunDemo(const DemoArgs& a) {
   }
   // The portal's product-usage file, as a user would point the sync at theirs.
   const std::string usage_path =
-      (std::filesystem::temp_directory_path() / ("revlens_demo_usage_" + std::to_string(::getpid()) + ".csv")).string();
+      // A fixed name: the sync replaces product usage per source file, so a rerun replaces, never duplicates.
+      (std::filesystem::temp_directory_path() / "revlens_demo_product_usage.csv").string();
   {
     std::ofstream f(usage_path, std::ios::binary);
     f << g.product_usage_csv;

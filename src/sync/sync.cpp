@@ -5,6 +5,9 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -922,7 +925,20 @@ class Syncer {
 
   void LoadUsage() {
     if (options_.product_usage_path.empty()) return;
+    // Reload only when the file changed since the last load (a rerun with nothing new writes nothing).
+    std::ifstream in(options_.product_usage_path, std::ios::binary);
+    if (!in) throw IOError("cannot read product-usage file " + options_.product_usage_path);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string resource =
+        "product_usage:" + std::filesystem::absolute(options_.product_usage_path).lexically_normal().string();
+    StateRow next;
+    if (!Changed(resource, content, next)) return;
     const auto loaded = ImportProductUsage(wh_, options_.product_usage_path, options_.schema, summary_.run_id);
+    {
+      warehouse::Transaction tx(wh_);
+      writer_.SaveState(resource, next);
+      tx.Commit();
+    }
     summary_.product_usage_rows = loaded.rows;
     summary_.rows_written += loaded.rows;
   }

@@ -17,8 +17,10 @@ with stages as (
     c.deal_id,
     max(case when c.change_number = 1 then c.close_date end) as first_expected_close_date,
     sum(case when c.close_date > c.previous_close_date then 1 else 0 end) as close_date_pushes,
-    sum(case when c.close_date > c.previous_close_date
-             then {{ revlens_days_between('c.previous_close_date', 'c.close_date') }} else 0 end) as close_date_pushed_days
+    -- Sums are cast back to BIGINT: PostgreSQL widens a BIGINT sum to NUMERIC, DuckDB to HUGEINT.
+    cast(sum(case when c.close_date > c.previous_close_date
+                  then {{ revlens_days_between('c.previous_close_date', 'c.close_date') }} else 0 end) as bigint)
+      as close_date_pushed_days
   from close_dates as c
   group by c.deal_id
 ), visits as (

@@ -6,9 +6,10 @@ with links as (
     min(case when l.linked_type = 'contacts' then l.linked_id end) as contact_id,
     min(case when l.linked_type = 'companies' then l.linked_id end) as company_id,
     min(case when l.linked_type = 'deals' then l.linked_id end) as deal_id,
-    count(distinct case when l.linked_type = 'contacts' then l.linked_id end) as contact_count,
-    count(distinct case when l.linked_type = 'companies' then l.linked_id end) as company_count,
-    count(distinct case when l.linked_type = 'deals' then l.linked_id end) as deal_count
+    -- int_engagement_links has one row per engagement × linked record, so plain sums count distinct records.
+    sum(case when l.linked_type = 'contacts' then 1 else 0 end) as contact_count,
+    sum(case when l.linked_type = 'companies' then 1 else 0 end) as company_count,
+    sum(case when l.linked_type = 'deals' then 1 else 0 end) as deal_count
   from {{ ref('int_engagement_links') }} as l
   group by l.engagement_key
 )
