@@ -160,18 +160,6 @@ PageInfo ParseObjectPage(std::string_view body, const TypePlan& plan, bool with_
       Quarantine(out, plan.type, std::to_string(rid), bad, rec, synced_at, run_id);
       continue;
     }
-    // Survivors of merges list the ids merged into them.
-    std::string_view merged;
-    if (has_props && props["hs_merged_object_ids"].get_string().get(merged) == simdjson::SUCCESS) {
-      size_t start = 0;
-      while (start <= merged.size()) {
-        size_t end = merged.find(';', start);
-        if (end == std::string_view::npos) end = merged.size();
-        if (auto mid = ParseId(merged.substr(start, end - start)); mid && *mid != rid) info.merges.emplace_back(*mid, rid);
-        start = end + 1;
-      }
-    }
-
     if (with_history) {
       out.history_ids.push_back(rid);
       dom::object hist;

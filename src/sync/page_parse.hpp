@@ -43,7 +43,6 @@ struct PageInfo {
   int64_t records = 0;             ///< records in the page
   int64_t max_modified_ms = 0;     ///< largest updatedAt among them
   std::vector<int64_t> ids;        ///< ids of records accepted into the batch (not skipped, not quarantined)
-  std::vector<std::pair<int64_t, int64_t>> merges;  ///< (merged id, surviving id) from hs_merged_object_ids
 };
 
 /// Per-record decision before conversion: return false to skip a record that is already stored unchanged.

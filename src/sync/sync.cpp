@@ -358,7 +358,6 @@ class ObjectFetcher {
     std::string after = st.cursor;
     Chunk chunk = NewChunk();
     std::vector<int64_t> pending_ids;  // by_ids_: ids listed, not yet batch-read
-    int64_t listed = 0;
     for (;;) {
       CheckCancelled();
       const std::string url = list_query_ + (after.empty() ? "" : "&after=" + hubspot::UrlEncode(after));
@@ -372,7 +371,6 @@ class ObjectFetcher {
         }
         pending_batch_ = std::move(scratch);
       });
-      listed += info.records;
       AddMin(1);
       if (by_ids_) {
         pending_ids.insert(pending_ids.end(), info.ids.begin(), info.ids.end());
@@ -837,7 +835,6 @@ class Syncer {
     synced_at_ = warehouse::TimestampFromMillis(NowMillis());
     const std::string& schema = options_.schema;
     EnsureRawTables(wh_, schema);
-    EnsureExtraTables();
     LoadStates();
 
     std::vector<std::string> types;
@@ -921,8 +918,6 @@ class Syncer {
   }
 
  private:
-  void EnsureExtraTables() {}
-
   void LoadUsage() {
     if (options_.product_usage_path.empty()) return;
     // Reload only when the file changed since the last load (a rerun with nothing new writes nothing).
