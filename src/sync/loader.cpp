@@ -159,9 +159,9 @@ ObjectTableShape EvolveObjectTable(Warehouse& wh, const std::string& schema, con
 }
 
 void DeleteWhereIn(Warehouse& wh, const std::string& schema, const std::string& table, const std::string& column,
-                   const std::vector<int64_t>& ids) {
-  const std::string prefix =
-      "DELETE FROM " + Warehouse::QualifiedName(schema, table) + " WHERE " + Warehouse::QuoteIdent(column) + " IN (";
+                   const std::vector<int64_t>& ids, const std::string& also) {
+  const std::string prefix = "DELETE FROM " + Warehouse::QualifiedName(schema, table) + " WHERE " +
+                             (also.empty() ? "" : "(" + also + ") AND ") + Warehouse::QuoteIdent(column) + " IN (";
   constexpr size_t kBatch = 5000;
   for (size_t i = 0; i < ids.size(); i += kBatch) {
     std::string sql = prefix;

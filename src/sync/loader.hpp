@@ -53,9 +53,10 @@ void ReplaceByKey(warehouse::Warehouse& wh, const std::string& schema, const std
                   const std::vector<warehouse::Column>& columns, const std::vector<size_t>& key_columns,
                   const std::vector<std::vector<warehouse::Value>>& rows);
 
-/// Delete the rows of `schema.table` whose `column` (BIGINT) is one of `ids`. Runs in the caller's transaction.
+/// Delete the rows of `schema.table` whose `column` (BIGINT) is one of `ids` and, when `also` is not empty, that
+/// match the SQL condition `also` too (e.g. `object_type = 'deals'`). Runs in the caller's transaction.
 void DeleteWhereIn(warehouse::Warehouse& wh, const std::string& schema, const std::string& table,
-                   const std::string& column, const std::vector<int64_t>& ids);
+                   const std::string& column, const std::vector<int64_t>& ids, const std::string& also = "");
 
 /// Replace the `properties` metadata rows of `object_type`.
 void StorePropertyMetadata(warehouse::Warehouse& wh, const std::string& schema, const std::string& object_type,

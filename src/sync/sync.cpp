@@ -210,41 +210,37 @@ class Writer {
     int64_t written = 0;
     warehouse::Transaction tx(wh_);
     const std::string type = c.plan ? c.plan->type : std::string();
+    const std::string of_type = "object_type = " + Warehouse::QuoteLiteral(type);
+    const std::string from_type = "from_type = " + Warehouse::QuoteLiteral(type);
     if (!c.stored_ids.empty()) {
-      DeleteIds(type, "id", c.stored_ids);
+      DeleteWhereIn(wh_, schema_, type, "id", c.stored_ids);
       if (!c.association_ids.empty()) {
         for (const auto& target : c.association_targets) {
-          DeleteIds("associations", "from_type = " + Warehouse::QuoteLiteral(type) +
-                                        " AND to_type = " + Warehouse::QuoteLiteral(target) + " AND from_id",
-                    c.stored_ids);
+          DeleteWhereIn(wh_, schema_, "associations", "from_id", c.stored_ids,
+                        from_type + " AND to_type = " + Warehouse::QuoteLiteral(target));
         }
       }
       if (!c.rows.history_ids.empty()) {
-        DeleteIds("property_history", "object_type = " + Warehouse::QuoteLiteral(type) + " AND object_id",
-                  c.stored_ids);
+        DeleteWhereIn(wh_, schema_, "property_history", "object_id", c.stored_ids, of_type);
       }
     }
     if (!c.rows.objects.empty()) {
       wh_.BulkLoad(schema_, type, c.plan->shape.columns, c.rows.objects);
       written += static_cast<int64_t>(c.rows.objects.size());
     }
-    if (!c.association_ids.empty()) {
-      if (!c.rows.associations.empty()) {
-        wh_.BulkLoad(schema_, "associations", AssociationColumns(), c.rows.associations);
-        written += static_cast<int64_t>(c.rows.associations.size());
-      }
+    if (!c.rows.associations.empty()) {
+      wh_.BulkLoad(schema_, "associations", AssociationColumns(), c.rows.associations);
+      written += static_cast<int64_t>(c.rows.associations.size());
     }
-    if (!c.rows.history_ids.empty()) {
-      if (!c.rows.history.empty()) {
-        wh_.BulkLoad(schema_, "property_history", PropertyHistoryColumns(), c.rows.history);
-        written += static_cast<int64_t>(c.rows.history.size());
-      }
+    if (!c.rows.history.empty()) {
+      wh_.BulkLoad(schema_, "property_history", PropertyHistoryColumns(), c.rows.history);
+      written += static_cast<int64_t>(c.rows.history.size());
     }
     if (!c.archived_ids.empty()) {
-      DeleteIds("associations", "from_type = " + Warehouse::QuoteLiteral(type) + " AND from_id", c.archived_ids);
-      DeleteIds("associations", "to_type = " + Warehouse::QuoteLiteral(type) + " AND to_id", c.archived_ids);
-      DeleteIds("property_history", "object_type = " + Warehouse::QuoteLiteral(type) + " AND object_id",
-                c.archived_ids);
+      DeleteWhereIn(wh_, schema_, "associations", "from_id", c.archived_ids, from_type);
+      DeleteWhereIn(wh_, schema_, "associations", "to_id", c.archived_ids,
+                    "to_type = " + Warehouse::QuoteLiteral(type));
+      DeleteWhereIn(wh_, schema_, "property_history", "object_id", c.archived_ids, of_type);
     }
     if (!c.rows.quarantine.empty()) {
       // One quarantine row per resource and record: a record that fails again replaces its earlier row.
@@ -268,19 +264,6 @@ class Writer {
       r.quarantined += static_cast<int64_t>(c.rows.quarantine.size());
     });
     return written;
-  }
-
-  void DeleteIds(const std::string& table, const std::string& predicate_prefix, const std::vector<int64_t>& ids) {
-    constexpr size_t kBatch = 5000;
-    for (size_t i = 0; i < ids.size(); i += kBatch) {
-      std::string sql = "DELETE FROM " + Warehouse::QualifiedName(schema_, table) + " WHERE " + predicate_prefix + " IN (";
-      const size_t end = std::min(ids.size(), i + kBatch);
-      for (size_t j = i; j < end; ++j) {
-        if (j > i) sql += ',';
-        sql += std::to_string(ids[j]);
-      }
-      wh_.Execute(sql + ")");
-    }
   }
 
   Warehouse& wh_;
@@ -1093,14 +1076,14 @@ class Syncer {
         Value prob, closed;
         if (s.contains("metadata") && s["metadata"].is_object()) {
           const auto& md = s["metadata"];
-          if (md.contains("probability")) {
-            const std::string t = md["probability"].is_string() ? md["probability"].get<std::string>() : md["probability"].dump();
-            if (auto v = ConvertValue(ColumnType::kDouble, t)) prob = *v;
-          }
-          if (md.contains("isClosed")) {
-            const std::string t = md["isClosed"].is_string() ? md["isClosed"].get<std::string>() : md["isClosed"].dump();
-            if (auto v = ConvertValue(ColumnType::kBoolean, t)) closed = *v;
-          }
+          // HubSpot sends stage metadata as strings ("0.2", "true"); accept JSON numbers and booleans too.
+          auto typed = [&md](const char* key, ColumnType type) -> Value {
+            if (!md.contains(key)) return Value{};
+            const auto v = ConvertValue(type, md[key].is_string() ? md[key].get<std::string>() : md[key].dump());
+            return v ? *v : Value{};
+          };
+          prob = typed("probability", ColumnType::kDouble);
+          closed = typed("isClosed", ColumnType::kBoolean);
         }
         stages.push_back({Value{std::string("deals")}, pid, TextOrNull(s, "id"), TextOrNull(s, "label"),
                           IntOrNull(s, "displayOrder"), prob, closed, Value{s.value("archived", false)}});
