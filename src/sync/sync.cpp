@@ -321,10 +321,20 @@ class ObjectFetcher {
     ctx_.tally.Add(plan_.type, [&](ResourceSummary& r) { r.mode = full ? "full" : "incremental"; });
     if (full) {
       ListAll();
+      ListArchived();
     } else {
+      // The archived list can only be read whole, and it grows with every merge and deletion; skip it when
+      // nothing was archived since the last run: the portal's live count (search total, one request, taken
+      // before the change search) then equals what we hold live plus what the change search returned as new
+      // or restored. Records created after the count only raise our side, so a mismatch is always safe.
+      const int64_t live_remote = CountAll();
       SearchChanged();
+      if (live_remote >= 0 && live_remote == KnownLiveCount()) {
+        AddMin(1);
+      } else {
+        ListArchived();
+      }
     }
-    ListArchived();
     ctx_.tally.Finish(plan_.type);
     ctx_.tally.Progress(plan_.type, -1, true);
   }
@@ -392,7 +402,7 @@ class ObjectFetcher {
     int64_t offset = 0;
     int64_t total = -1;
     int64_t max_seen = st.watermark_ms;
-    std::unordered_set<int64_t> seen;
+    std::unordered_set<int64_t>& seen = searched_ids_;
     Chunk chunk = NewChunk();
     std::vector<int64_t> pending_ids;
     int64_t changed = 0;
@@ -671,7 +681,7 @@ class ObjectFetcher {
         if (j.is_object() && j.contains("total") && j["total"].is_number_integer()) total = j["total"].get<int64_t>();
       });
     } catch (const HubSpotApiError&) {
-      // The count is only for the ETA; a portal without search access still syncs.
+      // The count feeds the ETA and the archived-list skip; without it the sync still runs (and lists).
     }
     return total;
   }
@@ -688,6 +698,18 @@ class ObjectFetcher {
 
   void CheckCancelled() const {
     if (ctx_.cancelled.load()) throw Error("sync cancelled");
+  }
+
+  // Records we know to be live now: stored live ones plus those the change search returned (search results
+  // are always live records).
+  int64_t KnownLiveCount() const {
+    int64_t n = 0;
+    for (const auto& [id, v] : stored_) n += v.second ? 0 : 1;
+    for (int64_t id : searched_ids_) {
+      auto it = stored_.find(id);
+      if (it == stored_.end() || it->second.second) ++n;
+    }
+    return n;
   }
 
   KeepRecord Keep() const {
@@ -737,6 +759,7 @@ class ObjectFetcher {
   std::vector<std::vector<Value>> pending_assoc_;
   std::vector<AssociationFollowUp> pending_follow_;
   std::unique_ptr<TypePlan> id_plan_, archived_plan_;
+  std::unordered_set<int64_t> searched_ids_;  ///< ids the change search returned this run
 };
 
 // ------------------------------------------------------------------ metadata
