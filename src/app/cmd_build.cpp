@@ -6,6 +6,7 @@
 #include "core/config.hpp"
 #include "core/errors.hpp"
 #include "core/time_util.hpp"
+#include "emulator/landing/landing.hpp"
 #include "models/runner.hpp"
 #include "warehouse/warehouse.hpp"
 
@@ -58,6 +59,14 @@ int RunBuild(const BuildArgs& a) {
   std::string url = a.warehouse;
   if (url.empty()) url = LoadSettings().warehouse_url.value;
   auto wh = warehouse::OpenWarehouse(url);
+  if (o.landing_format) {
+    if (auto f = landing::ParseLandingFormat(*o.landing_format)) {
+      // Pass every landed property (custom ones included) through to the marts; --vars wins.
+      for (const auto& [k, v] : landing::PassThroughVars(*wh, o.raw_schema.value_or("hubspot"), *f)) {
+        o.vars.emplace(k, models::JinjaValue::String(v));
+      }
+    }
+  }
   const models::BuildReport r = models::Build(*wh, o);
 
   if (a.json) {

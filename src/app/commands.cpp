@@ -27,11 +27,14 @@ int RunSelected(CLI::App& app) {
   return it->second();
 }
 
+void AddEmulatorLand(CLI::App& emulator);  // cmd_emulator_land.cpp
+
 void AddEmulatorCommands(CLI::App& app) {
   auto* emulator = app.add_subcommand("emulator", "The built-in HubSpot API emulator and synthetic portal");
   emulator->require_subcommand(1);
   AddEmulatorServe(*emulator);
   AddEmulatorGenerate(*emulator);
+  AddEmulatorLand(*emulator);
 }
 
 }  // namespace revlens::app

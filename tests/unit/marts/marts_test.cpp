@@ -38,7 +38,7 @@ std::string UniqueSuffix() {
 }
 
 fs::path RepoSqlDir() {
-  return fs::path(__FILE__).parent_path().parent_path().parent_path().parent_path() / "sql";
+  return fs::path(REVLENS_SOURCE_DIR) / "sql";
 }
 
 emulator::GeneratorOptions SmallOptions() {

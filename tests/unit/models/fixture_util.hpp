@@ -20,10 +20,10 @@ inline std::string UniqueSuffix() {
 }
 
 inline fs::path FixturesDir() {
-  return fs::path(__FILE__).parent_path() / "fixtures";
+  return fs::path(REVLENS_SOURCE_DIR) / "tests" / "unit" / "models" / "fixtures";
 }
 inline fs::path RepoMacrosDir() {
-  return fs::path(__FILE__).parent_path().parent_path().parent_path().parent_path() / "sql" / "macros";
+  return fs::path(REVLENS_SOURCE_DIR) / "sql" / "macros";
 }
 
 inline void WriteFile(const fs::path& root, const std::string& rel, const std::string& text) {
