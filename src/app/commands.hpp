@@ -26,6 +26,21 @@ void AddBuild(CLI::App& app);  ///< cmd_build.cpp
 /// dbt_project.yml, else the `sql/` folder beside the binary's folder (cmd_build.cpp).
 std::string DefaultModelProject();
 
+/// `revlens icp`.
+void AddIcp(CLI::App& app);  ///< cmd_icp.cpp
+
+/// `revlens push`.
+void AddPush(CLI::App& app);  ///< cmd_push.cpp
+
+/// `revlens score`.
+void AddScore(CLI::App& app);  ///< cmd_score.cpp
+
+/// `revlens compete`.
+void AddCompete(CLI::App& app);  ///< cmd_compete.cpp
+
+/// `revlens forecast`.
+void AddForecast(CLI::App& app);  ///< cmd_forecast.cpp
+
 /// Remember what to run for a parsed subcommand; its return value is the exit code.
 void SetAction(CLI::App* sub, std::function<int()> action);
 /// Run the action of the deepest parsed subcommand.

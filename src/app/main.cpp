@@ -15,6 +15,11 @@ int main(int argc, char** argv) {
   revlens::app::AddImport(app);
   revlens::app::AddDemo(app);
   revlens::app::AddBuild(app);
+  revlens::app::AddScore(app);
+  revlens::app::AddPush(app);
+  revlens::app::AddIcp(app);
+  revlens::app::AddCompete(app);
+  revlens::app::AddForecast(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

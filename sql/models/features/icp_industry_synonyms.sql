@@ -1,0 +1,40 @@
+-- One row per industry spelling seen in CRMs (normalized: upper case, '&' and spaces to '_', hyphens dropped)
+-- that is not HubSpot's own value, mapped onto HubSpot's industry value. Admins add options like "SaaS" or
+-- "Fintech" over the years; the ICP analysis segments on the cleaned value. A spelling not listed here keeps its
+-- normalized form (HubSpot's own values and labels normalize to themselves). Extend the list for your portal.
+select v.industry_key, v.industry
+from (
+  values
+    ('SOFTWARE', 'COMPUTER_SOFTWARE'),
+    ('SAAS', 'COMPUTER_SOFTWARE'),
+    ('SOFTWARE_SAAS', 'COMPUTER_SOFTWARE'),
+    ('ENTERPRISE_SOFTWARE', 'COMPUTER_SOFTWARE'),
+    ('IT_SERVICES', 'INFORMATION_TECHNOLOGY_AND_SERVICES'),
+    ('IT', 'INFORMATION_TECHNOLOGY_AND_SERVICES'),
+    ('TECH', 'INFORMATION_TECHNOLOGY_AND_SERVICES'),
+    ('TECHNOLOGY', 'INFORMATION_TECHNOLOGY_AND_SERVICES'),
+    ('INFORMATION_TECHNOLOGY', 'INFORMATION_TECHNOLOGY_AND_SERVICES'),
+    ('FINANCE', 'FINANCIAL_SERVICES'),
+    ('FINTECH', 'FINANCIAL_SERVICES'),
+    ('FINANCIAL', 'FINANCIAL_SERVICES'),
+    ('HEALTHCARE', 'HOSPITAL_HEALTH_CARE'),
+    ('HEALTH_CARE', 'HOSPITAL_HEALTH_CARE'),
+    ('HEALTHTECH', 'HOSPITAL_HEALTH_CARE'),
+    ('MARKETING', 'MARKETING_AND_ADVERTISING'),
+    ('ADVERTISING', 'MARKETING_AND_ADVERTISING'),
+    ('MARKETING_ADVERTISING', 'MARKETING_AND_ADVERTISING'),
+    ('ECOMMERCE', 'RETAIL'),
+    ('RETAIL_ECOMMERCE', 'RETAIL'),
+    ('EDUCATION', 'EDUCATION_MANAGEMENT'),
+    ('EDTECH', 'EDUCATION_MANAGEMENT'),
+    ('HIGHER_EDUCATION', 'EDUCATION_MANAGEMENT'),
+    ('MANUFACTURING', 'MECHANICAL_OR_INDUSTRIAL_ENGINEERING'),
+    ('INDUSTRIAL', 'MECHANICAL_OR_INDUSTRIAL_ENGINEERING'),
+    ('LOGISTICS', 'LOGISTICS_AND_SUPPLY_CHAIN'),
+    ('SUPPLY_CHAIN', 'LOGISTICS_AND_SUPPLY_CHAIN'),
+    ('NONPROFIT', 'NONPROFIT_ORGANIZATION_MANAGEMENT'),
+    ('NON_PROFIT', 'NONPROFIT_ORGANIZATION_MANAGEMENT'),
+    ('NGO', 'NONPROFIT_ORGANIZATION_MANAGEMENT'),
+    ('REALESTATE', 'REAL_ESTATE'),
+    ('PROPERTY', 'REAL_ESTATE')
+) as v(industry_key, industry)
