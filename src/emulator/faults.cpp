@@ -14,6 +14,7 @@ namespace {
 // A parsed spec; applied to the injector only when every item is valid.
 struct ParsedSpec {
   double p5xx = 0, p500 = 0, p502 = 0, p503 = 0, p429 = 0, reset = 0, truncate = 0, slow = 0;
+  double partial = 0;  // per batch-write input: outside the per-request total
   int slow_ms = 6000;
 };
 
@@ -25,7 +26,7 @@ std::string_view Trim(std::string_view s) {
 
 [[noreturn]] void Bad(std::string_view item, std::string_view why) {
   throw ConfigError("fault spec item '" + std::string(item) + "' " + std::string(why) +
-                    " (expected e.g. 5xx=0.1,429=0.05,reset=0.02,truncate=0.02,slow=0.01,slow_ms=6000)");
+                    " (expected e.g. 5xx=0.1,429=0.05,reset=0.02,truncate=0.02,slow=0.01,slow_ms=6000,partial=0.1)");
 }
 
 ParsedSpec ParseSpec(std::string_view text) {
@@ -57,15 +58,15 @@ ParsedSpec ParseSpec(std::string_view text) {
       continue;
     }
     static constexpr std::pair<std::string_view, double ParsedSpec::*> kFractions[] = {
-        {"5xx", &ParsedSpec::p5xx},          {"500", &ParsedSpec::p500}, {"502", &ParsedSpec::p502},
-        {"503", &ParsedSpec::p503},          {"429", &ParsedSpec::p429}, {"reset", &ParsedSpec::reset},
-        {"truncate", &ParsedSpec::truncate}, {"slow", &ParsedSpec::slow}};
+        {"5xx", &ParsedSpec::p5xx},          {"500", &ParsedSpec::p500},  {"502", &ParsedSpec::p502},
+        {"503", &ParsedSpec::p503},          {"429", &ParsedSpec::p429},  {"reset", &ParsedSpec::reset},
+        {"truncate", &ParsedSpec::truncate}, {"slow", &ParsedSpec::slow}, {"partial", &ParsedSpec::partial}};
     double* target = nullptr;
     for (const auto& [name, member] : kFractions) {
       if (key == name) target = &(spec.*member);
     }
     if (target == nullptr)
-      Bad(item, "has an unknown key (use 5xx, 500, 502, 503, 429, reset, truncate, slow, slow_ms)");
+      Bad(item, "has an unknown key (use 5xx, 500, 502, 503, 429, reset, truncate, slow, slow_ms, partial)");
     double p = 0;
     auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), p);
     if (ec != std::errc() || ptr != value.data() + value.size() || value.empty() || !std::isfinite(p) || p < 0 ||
@@ -91,7 +92,8 @@ double Uniform(std::mt19937_64& rng) {
 
 }  // namespace
 
-FaultInjector::FaultInjector(std::string_view spec, uint64_t seed) : rng_(seed) {
+FaultInjector::FaultInjector(std::string_view spec, uint64_t seed)
+    : rng_(seed), input_rng_(seed ^ 0x9e3779b97f4a7c15ULL) {
   SetSpec(spec);
 }
 
@@ -106,6 +108,7 @@ void FaultInjector::SetSpec(std::string_view text) {
   preset_ = s.reset;
   ptruncate_ = s.truncate;
   pslow_ = s.slow;
+  ppartial_ = s.partial;
   slow_ms_ = s.slow_ms;
 }
 
@@ -126,6 +129,7 @@ std::string FaultInjector::Spec() const {
   put("reset", preset_);
   put("truncate", ptruncate_);
   put("slow", pslow_);
+  put("partial", ppartial_);
   if (pslow_ > 0 || slow_ms_ != 6000) os << (first ? "" : ",") << "slow_ms=" << slow_ms_;
   return os.str();
 }
@@ -158,6 +162,19 @@ FaultKind FaultInjector::Next() {
   }
   ++counts_[static_cast<size_t>(kind)];
   return kind;
+}
+
+bool FaultInjector::NextInputFails() {
+  std::lock_guard lock(mu_);
+  if (ppartial_ <= 0) return false;  // no draw: switching `partial` on does not replay old inputs
+  const bool fails = Uniform(input_rng_) < ppartial_;
+  partial_count_ += fails;
+  return fails;
+}
+
+uint64_t FaultInjector::PartialCount() const {
+  std::lock_guard lock(mu_);
+  return partial_count_;
 }
 
 int FaultInjector::SlowMillis() const {

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "core/time_util.hpp"
+#include "emulator/faults.hpp"
 #include "emulator/http_util.hpp"
 #include "emulator/server.hpp"
 #include "emulator/webhooks.hpp"
@@ -717,13 +718,21 @@ void BatchCreate(EmulatorServer& server, ObjectType type, const nlohmann::json& 
 void BatchUpdate(EmulatorServer& server, ObjectType type, const nlohmann::json& body, httplib::Response& res) {
   const int64_t started = NowMillis();
   const auto& inputs = RequireInputs(body);
+  int64_t values = 0;
+  for (const auto& in : inputs) {
+    if (in.is_object() && in.contains("properties") && in["properties"].is_object()) {
+      values += static_cast<int64_t>(in["properties"].size());
+    }
+  }
   std::string out;
   std::vector<std::string> missing;
-  {
+  std::vector<std::string> failed;  // injected `partial` faults: valid inputs left unapplied
+  try {
     Portal& portal = server.GetPortal();
     std::unique_lock lock(portal.mutex);
     ObjectTable& table = portal.Table(type);
     struct Input {
+      std::string key;
       Record* record = nullptr;
       Props props;
     };
@@ -732,12 +741,12 @@ void BatchUpdate(EmulatorServer& server, ObjectType type, const nlohmann::json& 
     UniqueLookup lookup(table);
     for (const auto& in : inputs) {
       Input p;
-      const std::string key = InputId(in);
+      p.key = InputId(in);
       const std::string id_property = in.is_object() && in.contains("idProperty") && in["idProperty"].is_string()
                                           ? in["idProperty"].get<std::string>()
                                           : "";
-      p.record = key.empty() ? nullptr : FindRecord(table, key, id_property, false);
-      if (p.record == nullptr) missing.push_back(key);
+      p.record = p.key.empty() ? nullptr : FindRecord(table, p.key, id_property, false);
+      if (p.record == nullptr) missing.push_back(p.key);
       p.props = ValidateProperties(table, in.is_object() ? in.value("properties", nlohmann::json::object())
                                                          : nlohmann::json::object(),
                                    errs);
@@ -753,13 +762,34 @@ void BatchUpdate(EmulatorServer& server, ObjectType type, const nlohmann::json& 
     w.BeginArray();
     for (auto& p : parsed) {
       if (p.record == nullptr) continue;
+      if (server.Faults().NextInputFails()) {
+        failed.push_back(p.key);
+        continue;
+      }
       ApplyWrites(server, table, *p.record, p.props, now);
       WriteRecord(w, portal, table, *p.record, FullView(*p.record));
     }
     w.EndArray();
+  } catch (const BadRequest&) {
+    server.NoteBatchUpdate(type, static_cast<int64_t>(inputs.size()), values, static_cast<int64_t>(inputs.size()));
+    throw;
   }
+  server.NoteBatchUpdate(type, static_cast<int64_t>(inputs.size()), values,
+                         static_cast<int64_t>(missing.size() + failed.size()));
   nlohmann::json errors = nlohmann::json::array();
   if (!missing.empty()) errors.push_back(BatchNotFound(type, missing, "update"));
+  if (!failed.empty()) {
+    // The emulator's own shape for a transient per-input failure (HubSpot documents none): a
+    // StandardError naming the ids, like OBJECT_NOT_FOUND does, with a category a client retries.
+    errors.push_back(nlohmann::json{{"status", "error"},
+                                    {"category", "INTERNAL_ERROR"},
+                                    {"message", "Some " + Upper(ObjectTypeSingular(type)) +
+                                                    " objects could not be updated (injected partial failure); "
+                                                    "retry them"},
+                                    {"context", {{"ids", failed}}},
+                                    {"errors", nlohmann::json::array()},
+                                    {"links", nlohmann::json::object()}});
+  }
   out += BatchEnd(started, errors);
   SendJson(res, errors.empty() ? 200 : 207, std::move(out));
 }

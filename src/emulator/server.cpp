@@ -141,6 +141,20 @@ EmulatorServer::~EmulatorServer() { Stop(); }
 
 std::string EmulatorServer::BaseUrl() const { return "http://" + options_.host + ":" + std::to_string(port_); }
 
+BatchUpdateStats EmulatorServer::BatchUpdates(ObjectType type) const {
+  std::lock_guard lock(stats_mu_);
+  return batch_updates_[static_cast<size_t>(type)];
+}
+
+void EmulatorServer::NoteBatchUpdate(ObjectType type, int64_t inputs, int64_t values, int64_t failed_inputs) {
+  std::lock_guard lock(stats_mu_);
+  BatchUpdateStats& s = batch_updates_[static_cast<size_t>(type)];
+  ++s.requests;
+  s.inputs += inputs;
+  s.values += values;
+  s.failed_inputs += failed_inputs;
+}
+
 int EmulatorServer::Bind() {
   if (port_ != 0) return port_;
   if (options_.port == 0) {
@@ -337,6 +351,7 @@ void EmulatorServer::RegisterRoutes() {
     nlohmann::json counts = nlohmann::json::object();
     const auto c = faults_->Counts();
     for (size_t i = 1; i < c.size(); ++i) counts[std::string(FaultName(static_cast<FaultKind>(i)))] = c[i];
+    counts["partial"] = faults_->PartialCount();
     return nlohmann::json{{"spec", faults_->Spec()}, {"injected", counts}};
   };
   http.Get("/_emulator/faults", [faults_body](const httplib::Request&, httplib::Response& res) {
@@ -349,6 +364,16 @@ void EmulatorServer::RegisterRoutes() {
     }
     faults_->SetSpec(body["spec"].get<std::string>());  // ConfigError -> 400, old spec kept
     SendJson(res, 200, faults_body());
+  });
+  http.Get("/_emulator/stats", [this](const httplib::Request&, httplib::Response& res) {
+    nlohmann::json updates = nlohmann::json::object();
+    for (auto t : kAllObjectTypes) {
+      const BatchUpdateStats s = BatchUpdates(t);
+      if (s.requests == 0) continue;
+      updates[std::string(ObjectTypeName(t))] = {
+          {"requests", s.requests}, {"inputs", s.inputs}, {"values", s.values}, {"failedInputs", s.failed_inputs}};
+    }
+    SendJson(res, 200, nlohmann::json{{"batchUpdates", updates}}.dump());
   });
   http.Post("/_emulator/webhooks/flush", [this](const httplib::Request& req, httplib::Response& res) {
     int timeout_ms = 30000;

@@ -2,7 +2,9 @@
 /// The HubSpot API emulator's HTTP server: routes, auth, rate limits, faults, webhooks.
 #include <atomic>
 #include <cstdint>
+#include <array>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -32,6 +34,17 @@ struct ServeOptions {
   int threads = 0;                     ///< worker threads; 0 = max(16, hardware concurrency x 4)
 };
 
+/// What the object batch-update route received for one object type since start: how many requests
+/// reached the handler, their inputs and property values (changed or not), and the inputs that
+/// failed (unknown id, injected `partial` fault). Tests and benchmarks read it to check that a
+/// client sends only what changed.
+struct BatchUpdateStats {
+  int64_t requests = 0;
+  int64_t inputs = 0;
+  int64_t values = 0;
+  int64_t failed_inputs = 0;
+};
+
 /// A running emulator. Owns the portal and serves it until Stop().
 class EmulatorServer {
  public:
@@ -56,6 +69,10 @@ class EmulatorServer {
   WebhookDispatcher& Webhooks() { return *webhooks_; }
   /// Base URL, e.g. `http://127.0.0.1:43121`.
   std::string BaseUrl() const;
+  /// Batch updates received for `type` (also `GET /_emulator/stats`).
+  BatchUpdateStats BatchUpdates(ObjectType type) const;
+  /// Count one batch update (called by the route).
+  void NoteBatchUpdate(ObjectType type, int64_t inputs, int64_t values, int64_t failed_inputs);
 
  private:
   void RegisterRoutes();
@@ -66,6 +83,8 @@ class EmulatorServer {
   std::unique_ptr<FaultInjector> faults_;
   std::unique_ptr<WebhookDispatcher> webhooks_;
   std::thread thread_;
+  mutable std::mutex stats_mu_;
+  std::array<BatchUpdateStats, kObjectTypeCount> batch_updates_{};
   int port_ = 0;
   std::atomic<bool> stopped_{false};
 };
