@@ -1,0 +1,1019 @@
+#include "insights/forecast.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <unordered_map>
+
+#include "core/errors.hpp"
+#include "core/time_util.hpp"
+#include "insights/metrics.hpp"
+
+namespace revlens::insights {
+namespace {
+
+using warehouse::Column;
+using warehouse::ColumnType;
+using warehouse::Value;
+using warehouse::Warehouse;
+
+constexpr double kQuantiles[] = {0.1, 0.5, 0.9};
+
+/// A deal amount as the forecast counts it: 0 when empty or above its pipeline's cap (an entry error).
+double CleanAmount(double a, int pipeline, const std::vector<double>& caps) {
+  if (!std::isfinite(a)) return 0.0;
+  if (pipeline >= 0 && static_cast<size_t>(pipeline) < caps.size() && a > caps[static_cast<size_t>(pipeline)])
+    return 0.0;
+  return a;
+}
+
+/// "N deal amounts above ..." for the notes; empty when none.
+std::string CapNote(const std::vector<int64_t>& ids, const char* where) {
+  if (ids.empty()) return {};
+  std::string s = std::to_string(ids.size()) + " deal amount" + (ids.size() == 1 ? "" : "s") + " " + where + " above " +
+                  std::to_string(static_cast<int>(kAmountCapMultiple)) +
+                  "x the pipeline's median taken for entry errors and counted as 0 (deal ";
+  for (size_t i = 0; i < ids.size() && i < 5; ++i) s += (i ? ", " : "") + std::to_string(ids[i]);
+  return s + (ids.size() > 5 ? ", ...)" : ")");
+}
+
+/// Quantile `q` of sorted values (linear interpolation between order statistics).
+double SortedQuantile(const std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<size_t>(std::floor(pos));
+  const size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+/// Slices of the bookings, indexed.
+class Slices {
+ public:
+  explicit Slices(const ForecastData& data) : data_(data) { Get("total", "", "Total"); }
+  size_t Get(const std::string& type, const std::string& value, const std::string& label) {
+    const std::string key = type + '\x1f' + value;
+    auto it = index_.find(key);
+    if (it != index_.end()) return it->second;
+    index_.emplace(key, keys_.size());
+    keys_.push_back({type, value, label});
+    return keys_.size() - 1;
+  }
+  /// total, the pipeline, the owner's team and the owner.
+  std::vector<size_t> Of(int pipeline, int64_t owner) {
+    std::vector<size_t> s = {0};
+    if (pipeline >= 0) {
+      const auto p = static_cast<size_t>(pipeline);
+      s.push_back(Get("pipeline", data_.pipelines[p],
+                      p < data_.pipeline_labels.size() ? data_.pipeline_labels[p] : data_.pipelines[p]));
+    }
+    if (owner != 0) {
+      const auto it = data_.owners.find(owner);
+      if (it != data_.owners.end() && !it->second.team_id.empty())
+        s.push_back(
+            Get("team", it->second.team_id, it->second.team_name.empty() ? it->second.team_id : it->second.team_name));
+      const std::string name =
+          it != data_.owners.end() && !it->second.name.empty() ? it->second.name : "owner " + std::to_string(owner);
+      s.push_back(Get("owner", std::to_string(owner), name));
+    }
+    return s;
+  }
+  const std::vector<SliceKey>& Keys() const { return keys_; }
+  size_t Size() const { return keys_.size(); }
+
+ private:
+  const ForecastData& data_;
+  std::unordered_map<std::string, size_t> index_;
+  std::vector<SliceKey> keys_;
+};
+
+std::string Day(int64_t ms) {
+  return FormatDate(ms);
+}
+
+/// 80th percentile of completed visit lengths (days) per stage, from visits that ended before the cutoff; NaN
+/// below 10 visits.
+std::vector<double> StallThresholds(const ForecastData& data, int64_t cutoff) {
+  std::vector<std::vector<double>> lengths(data.stages.size());
+  for (const auto& d : data.deals) {
+    for (size_t i = 0; i + 1 < d.stages.size(); ++i) {
+      if (d.stages[i + 1].at_ms >= cutoff) break;
+      if (d.stages[i + 1].value == d.stages[i].value) continue;
+      lengths[static_cast<size_t>(d.stages[i].value)].push_back(
+          static_cast<double>(d.stages[i + 1].at_ms - d.stages[i].at_ms) / kDayMs);
+    }
+  }
+  std::vector<double> out(data.stages.size(), std::numeric_limits<double>::quiet_NaN());
+  for (size_t s = 0; s < lengths.size(); ++s) {
+    if (lengths[s].size() < 10) continue;
+    std::sort(lengths[s].begin(), lengths[s].end());
+    out[s] = SortedQuantile(lengths[s], 0.8);
+  }
+  return out;
+}
+
+const char* CategoryName(int c) {
+  switch (c) {
+    case 0:
+      return "PIPELINE";
+    case 1:
+      return "BEST_CASE";
+    case 2:
+      return "COMMIT";
+    case 3:
+      return "CLOSED";
+    case 4:
+      return "OMIT";
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+std::string DealForecast::RiskFlags() const {
+  std::string s;
+  const auto add = [&](bool on, const char* name) {
+    if (!on) return;
+    if (!s.empty()) s += ';';
+    s += name;
+  };
+  add(slipped_close_date, "slipped_close_date");
+  add(stalled, "stalled_in_stage");
+  add(no_activity, "no_recent_activity");
+  add(single_threaded, "single_threaded");
+  return s;
+}
+
+const std::vector<std::string>& ForecastMethods() {
+  static const std::vector<std::string> m = {"revlens",   "weighted_pipeline", "commit",
+                                             "best_case", "pipeline",          "run_rate"};
+  return m;
+}
+
+const MethodScore* BacktestReport::Score(const std::string& slice_type, const std::string& method) const {
+  for (const auto& s : scores)
+    if (s.slice_type == slice_type && s.method == method) return &s;
+  return nullptr;
+}
+
+// ------------------------------------------------------------------------------------------------ one cutoff
+
+CutoffForecast ForecastAt(const ForecastData& data, int64_t cutoff, const ForecastOptions& options) {
+  const int H = std::max(1, options.horizon);
+  DealModelOptions mo = options.model;
+  mo.period = options.period;
+  mo.horizon_periods = H;
+  const OutcomeIndex outcomes(data);
+  DealModel model(mo);
+  model.Fit(data, outcomes, cutoff);
+  NewDealModel fresh;
+  fresh.Fit(data, cutoff);
+
+  CutoffForecast cf;
+  cf.cutoff_ms = cutoff;
+  cf.model = model.Report();
+  const Period p0 = PeriodContaining(cutoff, options.period);
+  std::vector<int64_t> ends;
+  for (int k = 0; k < H; ++k) {
+    cf.periods.push_back(ShiftPeriod(p0, options.period, k));
+    ends.push_back(cf.periods.back().end_ms);
+  }
+  const auto H_ = static_cast<size_t>(H);
+
+  // Open deals at the cutoff and their predictions.
+  std::vector<size_t> open;
+  std::vector<DealState> states;
+  for (size_t i = 0; i < data.deals.size(); ++i) {
+    const auto& d = data.deals[i];
+    if (d.created_ms >= cutoff || d.close_known_ms < cutoff) continue;
+    DealState s = StateAt(data, d, cutoff);
+    if (!s.exists || !s.open) continue;
+    open.push_back(i);
+    states.push_back(std::move(s));
+  }
+  const std::vector<DealPrediction> preds = model.Predict(data, outcomes, open, states, cutoff, ends);
+  const std::vector<double> stall = StallThresholds(data, cutoff);
+  const std::vector<double> caps = AmountCaps(data);
+  std::vector<int64_t> capped;
+  const auto Clean = [&](double a, int pipeline, int64_t id) {
+    const double c = CleanAmount(a, pipeline, caps);
+    if (std::isfinite(a) && c != a) capped.push_back(id);
+    return c;
+  };
+  std::vector<double> amounts;
+  for (size_t i = 0; i < open.size(); ++i)
+    amounts.push_back(Clean(states[i].amount, states[i].pipeline, data.deals[open[i]].deal_id));
+
+  // Slices: open deals, deals closed in the current period so far, the run-rate window, owners of new deals.
+  Slices slices(data);
+  std::vector<std::vector<size_t>> deal_slices;
+  for (size_t i = 0; i < open.size(); ++i) deal_slices.push_back(slices.Of(states[i].pipeline, states[i].owner));
+  const Period rr_first = ShiftPeriod(p0, options.period, -std::max(1, options.run_rate_periods));
+  struct Closed {
+    size_t deal;
+    std::vector<size_t> slices;
+  };
+  std::vector<Closed> closed;  // won before the cutoff, in the run-rate window or the current period
+  for (size_t i = 0; i < data.deals.size(); ++i) {
+    const auto& d = data.deals[i];
+    if (!d.won || d.close_known_ms >= cutoff || d.close_ms < rr_first.start_ms || d.close_ms >= cutoff) continue;
+    closed.push_back({i, slices.Of(d.pipeline, d.final_owner)});
+  }
+  struct NewPipe {
+    std::vector<double> mean_wins;  // per period
+    double sd = 0, mean_amount = 0;
+    std::vector<double> owner_cum;
+    std::vector<std::vector<size_t>> owner_slices;
+    std::vector<double> owner_share;
+  };
+  std::vector<NewPipe> news(data.pipelines.size());
+  for (size_t p = 0; p < data.pipelines.size(); ++p) {
+    NewPipe& np = news[p];
+    for (size_t k = 0; k < H_; ++k)
+      np.mean_wins.push_back(
+          fresh.ExpectedWins(static_cast<int>(p), cutoff, std::max(cf.periods[k].start_ms, cutoff), ends[k]));
+    np.sd = fresh.LogRateSd(static_cast<int>(p), cutoff, ends.back());
+    NewPipelineInfo info;
+    info.pipeline_id = data.pipelines[p];
+    info.label = p < data.pipeline_labels.size() ? data.pipeline_labels[p] : data.pipelines[p];
+    info.growth_per_year = fresh.GrowthPerYear(static_cast<int>(p));
+    info.month_multipliers = fresh.MonthMultipliers(static_cast<int>(p));
+    info.expected_wins = np.mean_wins;
+    for (size_t k = 0; k < H_; ++k)
+      info.expected_created.push_back(
+          fresh.ExpectedCreated(static_cast<int>(p), std::max(cf.periods[k].start_ms, cutoff), ends[k]));
+    info.log_rate_sd = np.sd;
+    const auto& pool = fresh.AmountPool(static_cast<int>(p));
+    for (double a : pool) np.mean_amount += a / static_cast<double>(pool.size());
+    info.mean_amount = np.mean_amount;
+    cf.new_pipeline.push_back(std::move(info));
+    double total = 0;
+    for (const auto& [owner, n] : fresh.OwnerShares(static_cast<int>(p))) total += n;
+    double acc = 0;
+    for (const auto& [owner, n] : fresh.OwnerShares(static_cast<int>(p))) {
+      acc += n / total;
+      np.owner_cum.push_back(acc);
+      np.owner_share.push_back(n / total);
+      np.owner_slices.push_back(slices.Of(static_cast<int>(p), owner));
+    }
+    if (np.owner_cum.empty()) {
+      np.owner_cum.push_back(1.0);
+      np.owner_share.push_back(1.0);
+      np.owner_slices.push_back(slices.Of(static_cast<int>(p), 0));
+    }
+  }
+  const size_t S = slices.Size();
+
+  // Expectations and baselines per period x slice.
+  std::vector<ForecastRow> rows(H_ * S);
+  for (size_t k = 0; k < H_; ++k)
+    for (size_t s = 0; s < S; ++s) {
+      rows[k * S + s].period = cf.periods[k];
+      rows[k * S + s].slice = slices.Keys()[s];
+    }
+  std::vector<std::vector<double>> probs(open.size());
+  for (size_t i = 0; i < open.size(); ++i) {
+    const DealState& st = states[i];
+    const double amount = amounts[i];
+    const StageMeta& meta = data.stages[static_cast<size_t>(st.stage)];
+    double prev = 0;
+    for (size_t k = 0; k < H_; ++k) {
+      probs[i].push_back(preds[i].won_by[k] - prev);
+      prev = preds[i].won_by[k];
+    }
+    for (size_t k = 0; k < H_; ++k) {
+      const bool due = st.close_date_ms != kNever && st.close_date_ms >= cf.periods[k].start_ms &&
+                       st.close_date_ms < cf.periods[k].end_ms;
+      for (size_t s : deal_slices[i]) {
+        ForecastRow& r = rows[k * S + s];
+        r.expected_open += probs[i][k] * amount;
+        if (k == 0) ++r.open_deals;
+        if (!due) continue;
+        r.weighted_pipeline += amount * meta.probability;
+        if (st.category == 2) r.commit += amount;
+        if (st.category == 1 || st.category == 2) r.best_case += amount;
+        r.pipeline += amount;
+      }
+    }
+  }
+  const double rr_periods = std::max(1, options.run_rate_periods);
+  for (const auto& c : closed) {
+    const auto& d = data.deals[c.deal];
+    const double amount = Clean(d.final_amount, d.pipeline, d.deal_id);
+    for (size_t s : c.slices) {
+      if (d.close_ms >= p0.start_ms) {
+        rows[s].closed_so_far += amount;
+      } else {
+        for (size_t k = 0; k < H_; ++k) {
+          const Period& p = cf.periods[k];
+          const double rest =
+              static_cast<double>(p.end_ms - std::max(p.start_ms, cutoff)) / static_cast<double>(p.end_ms - p.start_ms);
+          rows[k * S + s].run_rate += amount / rr_periods * rest;
+        }
+      }
+    }
+  }
+  for (size_t p = 0; p < news.size(); ++p)
+    for (size_t k = 0; k < H_; ++k)
+      for (size_t o = 0; o < news[p].owner_slices.size(); ++o)
+        for (size_t s : news[p].owner_slices[o])
+          rows[k * S + s].expected_new += news[p].mean_wins[k] * news[p].mean_amount * news[p].owner_share[o];
+
+  // Monte Carlo: every open deal wins in period k with probs[k] (or not within the horizon); new deals arrive as
+  // a Poisson count with a per-draw rate multiplier (lognormal, mean 1) and amounts drawn from recent wins.
+  const size_t N = static_cast<size_t>(std::max(1, options.draws));
+  std::vector<double> sums(H_ * S * N, 0.0);
+  std::mt19937_64 rng(options.seed);
+  std::uniform_real_distribution<double> unif(0.0, 1.0);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::vector<std::vector<double>> cum(open.size());
+  for (size_t i = 0; i < open.size(); ++i) {
+    double acc = 0;
+    for (double p : probs[i]) cum[i].push_back(acc += p);
+  }
+  for (size_t n = 0; n < N; ++n) {
+    for (size_t i = 0; i < open.size(); ++i) {
+      const double u = unif(rng);
+      if (u >= cum[i].back()) continue;
+      size_t k = 0;
+      while (u >= cum[i][k]) ++k;
+      const double amount = amounts[i];
+      for (size_t s : deal_slices[i]) sums[(k * S + s) * N + n] += amount;
+    }
+    for (size_t p = 0; p < news.size(); ++p) {
+      const NewPipe& np = news[p];
+      const auto& pool = fresh.AmountPool(static_cast<int>(p));
+      if (pool.empty()) continue;
+      const double z = normal(rng);
+      const double mult = std::exp(np.sd * z - np.sd * np.sd / 2);
+      for (size_t k = 0; k < H_; ++k) {
+        const double mean = np.mean_wins[k] * mult;
+        if (mean <= 0) continue;
+        std::poisson_distribution<int> pois(mean);
+        const int count = pois(rng);
+        for (int c = 0; c < count; ++c) {
+          const double amount =
+              pool[std::min(pool.size() - 1, static_cast<size_t>(unif(rng) * static_cast<double>(pool.size())))];
+          const double v = unif(rng);
+          const size_t o = std::min<size_t>(
+              static_cast<size_t>(std::upper_bound(np.owner_cum.begin(), np.owner_cum.end(), v) - np.owner_cum.begin()),
+              np.owner_cum.size() - 1);
+          for (size_t s : np.owner_slices[o]) sums[(k * S + s) * N + n] += amount;
+        }
+      }
+    }
+  }
+  std::vector<double> v(N);
+  for (size_t k = 0; k < H_; ++k)
+    for (size_t s = 0; s < S; ++s) {
+      ForecastRow& r = rows[k * S + s];
+      std::copy(sums.begin() + static_cast<ptrdiff_t>((k * S + s) * N),
+                sums.begin() + static_cast<ptrdiff_t>((k * S + s + 1) * N), v.begin());
+      std::sort(v.begin(), v.end());
+      double mean = 0;
+      for (double x : v) mean += x / static_cast<double>(N);
+      r.p10 = r.closed_so_far + SortedQuantile(v, kQuantiles[0]);
+      r.p50 = r.closed_so_far + SortedQuantile(v, kQuantiles[1]);
+      r.p90 = r.closed_so_far + SortedQuantile(v, kQuantiles[2]);
+      r.mean = r.closed_so_far + mean;
+      r.weighted_pipeline += r.closed_so_far;
+      r.commit += r.closed_so_far;
+      r.best_case += r.closed_so_far;
+      r.pipeline += r.closed_so_far;
+      r.run_rate += r.closed_so_far;
+    }
+  cf.rows = std::move(rows);
+
+  // Per-deal predictions and risk flags.
+  for (size_t i = 0; i < open.size(); ++i) {
+    const DealRecord& d = data.deals[open[i]];
+    const DealState& st = states[i];
+    const StageMeta& meta = data.stages[static_cast<size_t>(st.stage)];
+    DealForecast f;
+    f.deal_id = d.deal_id;
+    f.pipeline_id = data.pipelines[static_cast<size_t>(st.pipeline)];
+    f.stage_id = meta.stage_id;
+    f.stage_label = meta.label;
+    f.forecast_category = CategoryName(st.category);
+    f.owner_id = st.owner;
+    f.amount = st.amount;
+    f.close_date_ms = st.close_date_ms;
+    f.p_win = preds[i].p_win;
+    f.p_close = probs[i];
+    f.expected_bookings = amounts[i] * preds[i].won_by.back();
+    f.days_in_stage = static_cast<double>(cutoff - st.stage_entered_ms) / kDayMs;
+    f.days_since_activity =
+        static_cast<double>(cutoff - (st.last_engagement_ms > 0 ? st.last_engagement_ms : d.created_ms)) / kDayMs;
+    f.contacts_engaged = st.contacts_engaged;
+    f.close_date_pushes = st.close_date_pushes;
+    f.slipped_close_date = st.close_date_pushes > 0 || (st.close_date_ms != kNever && st.close_date_ms < cutoff);
+    const double th = stall[static_cast<size_t>(st.stage)];
+    f.stalled = std::isfinite(th) && f.days_in_stage > th;
+    f.no_activity = f.days_since_activity > options.no_activity_days;
+    f.single_threaded = st.contacts_engaged <= 1;
+    cf.deals.push_back(std::move(f));
+  }
+  cf.notes.push_back(cf.model.message);
+  std::sort(capped.begin(), capped.end());
+  capped.erase(std::unique(capped.begin(), capped.end()), capped.end());
+  if (!capped.empty()) cf.notes.push_back(CapNote(capped, "in the pipeline or recent bookings"));
+  return cf;
+}
+
+// ------------------------------------------------------------------------------------------------ backtest
+
+BacktestReport RunBacktest(const ForecastData& data, const ForecastOptions& options) {
+  BacktestReport rep;
+  const int K =
+      options.backtest_periods > 0 ? options.backtest_periods : (options.period == PeriodType::kMonth ? 8 : 4);
+  const Period now = PeriodContaining(data.as_of_ms, options.period);
+  std::unordered_map<int64_t, size_t> by_id;
+  for (size_t i = 0; i < data.deals.size(); ++i) by_id[data.deals[i].deal_id] = i;
+  const std::vector<double> caps = AmountCaps(data);
+  std::vector<int64_t> capped;
+  for (int j = K; j >= 1; --j) {
+    const Period p = ShiftPeriod(now, options.period, -j);
+    const int64_t c = p.start_ms;
+    const ForecastData view = TruncateAt(data, c);
+    if (options.progress) options.progress("backtest " + p.label + ": training on what was known before " + Day(c));
+    CutoffForecast cf;
+    try {
+      cf = ForecastAt(view, c, options);
+    } catch (const InsufficientHistoryError& e) {
+      rep.notes.push_back(p.label + " skipped: " + e.what());
+      continue;
+    }
+    rep.periods.push_back(p);
+    rep.models.push_back(cf.model);
+    // Actual bookings per slice: deals won with a close date in the period, as known now.
+    Slices slices(data);
+    std::map<std::string, std::pair<SliceKey, double>> actual;
+    const auto Key = [](const SliceKey& k) { return k.type + '\x1f' + k.value; };
+    for (const auto& d : data.deals) {
+      if (!d.won || d.close_ms < p.start_ms || d.close_ms >= p.end_ms) continue;
+      const double amount = CleanAmount(d.final_amount, d.pipeline, caps);
+      if (amount != d.final_amount) capped.push_back(d.deal_id);
+      for (size_t s : slices.Of(d.pipeline, d.final_owner)) {
+        auto& a = actual[Key(slices.Keys()[s])];
+        a.first = slices.Keys()[s];
+        a.second += amount;
+      }
+    }
+    std::map<std::string, bool> seen;
+    for (const auto& r : cf.rows) {
+      if (r.period.start_ms != p.start_ms) continue;
+      BacktestRow b;
+      b.forecast = r;
+      const auto it = actual.find(Key(r.slice));
+      b.actual = it == actual.end() ? 0.0 : it->second.second;
+      b.covered = b.actual >= r.p10 - 1e-9 && b.actual <= r.p90 + 1e-9;
+      seen[Key(r.slice)] = true;
+      rep.rows.push_back(std::move(b));
+    }
+    for (const auto& [key, a] : actual) {
+      if (seen.count(key)) continue;
+      BacktestRow b;
+      b.forecast.period = p;
+      b.forecast.slice = a.first;
+      b.actual = a.second;
+      b.covered = b.actual <= 0;
+      rep.rows.push_back(std::move(b));
+    }
+    for (const auto& f : cf.deals) {
+      const auto& d = data.deals[by_id.at(f.deal_id)];
+      if (!d.closed) continue;
+      rep.deals.push_back({f.deal_id, c, f.p_win, d.won ? 1 : 0});
+    }
+  }
+  if (!capped.empty()) rep.notes.push_back(CapNote(capped, "in the actual bookings"));
+  if (rep.periods.empty())
+    throw InsufficientHistoryError("no backtest period has enough history before it: " +
+                                   (rep.notes.empty() ? std::string("no periods") : rep.notes.front()));
+
+  // Scores per slice type and method.
+  for (const char* type : {"total", "pipeline", "team", "owner"}) {
+    for (const auto& m : ForecastMethods()) {
+      MethodScore sc;
+      sc.slice_type = type;
+      sc.method = m;
+      double abs_err = 0, act = 0, ape = 0, acc = 0;
+      size_t n_pos = 0, covered = 0, n_cov = 0;
+      for (const auto& r : rep.rows) {
+        if (r.forecast.slice.type != type) continue;
+        const ForecastRow& f = r.forecast;
+        const double v = m == "revlens"             ? f.p50
+                         : m == "weighted_pipeline" ? f.weighted_pipeline
+                         : m == "commit"            ? f.commit
+                         : m == "best_case"         ? f.best_case
+                         : m == "pipeline"          ? f.pipeline
+                                                    : f.run_rate;
+        ++sc.rows;
+        abs_err += std::abs(r.actual - v);
+        act += r.actual;
+        if (r.actual > 0) {
+          ++n_pos;
+          ape += std::abs(r.actual - v) / r.actual;
+          acc += std::max(0.0, 1 - std::abs(r.actual - v) / r.actual);
+        }
+        if (r.actual > 0 || f.p90 > 0) {
+          ++n_cov;
+          covered += r.covered;
+        }
+      }
+      if (sc.rows == 0) continue;
+      const double nan = std::numeric_limits<double>::quiet_NaN();
+      sc.wape = act > 0 ? abs_err / act : nan;
+      sc.mape = n_pos ? ape / static_cast<double>(n_pos) : nan;
+      sc.accuracy = n_pos ? acc / static_cast<double>(n_pos) : nan;
+      if (m == "revlens" && n_cov) sc.coverage = static_cast<double>(covered) / static_cast<double>(n_cov);
+      rep.scores.push_back(sc);
+    }
+  }
+  if (!rep.deals.empty()) {
+    std::vector<double> p;
+    std::vector<int> y;
+    for (const auto& d : rep.deals) {
+      p.push_back(d.p_win);
+      y.push_back(d.won);
+    }
+    rep.deal_auc = AucRoc(p, y);
+    rep.deal_ece = ExpectedCalibrationError(p, y);
+    rep.deal_brier = Brier(p, y);
+  }
+  return rep;
+}
+
+// ------------------------------------------------------------------------------------------------ run
+
+ForecastReport RunForecastOn(const ForecastData& loaded, const ForecastOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (options.draws < 1) throw ConfigError("--draws must be at least 1");
+  if (options.horizon < 1 || options.horizon > 12) throw ConfigError("--horizon must be between 1 and 12");
+  ForecastReport rep;
+  rep.period = options.period;
+  rep.draws = options.draws;
+  rep.seed = options.seed;
+  rep.as_of_ms = loaded.as_of_ms;
+  const ForecastData data = TruncateAt(loaded, loaded.as_of_ms);
+  rep.deals_loaded = data.deals.size();
+  rep.events_loaded = data.event_rows;
+  if (options.progress) options.progress("forecast: training on what was known before " + Day(data.as_of_ms));
+  rep.current = ForecastAt(data, data.as_of_ms, options);
+  if (options.backtest) rep.backtest = RunBacktest(data, options);
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return rep;
+}
+
+ForecastReport RunForecast(Warehouse& wh, const ForecastOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (options.progress) options.progress("loading forecast_deals and forecast_deal_events from " + options.schema);
+  const ForecastData data = LoadForecastData(wh, options.schema, options.as_of);
+  ForecastReport rep = RunForecastOn(data, options);
+  rep.events_loaded = data.event_rows;
+  if (options.run_id.empty()) {
+    std::random_device rd;
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%06x", static_cast<unsigned>(rd() & 0xffffff));
+    std::string stamp = FormatIsoMillis(NowMillis());
+    stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == '-' || c == ':'; }), stamp.end());
+    rep.run_id = "forecast-" + stamp.substr(0, 15) + "-" + hex;
+  } else {
+    rep.run_id = options.run_id;
+  }
+  if (options.write) WriteForecastReport(wh, options.schema, rep);
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return rep;
+}
+
+// ------------------------------------------------------------------------------------------------ tables
+
+namespace {
+
+void ResetTable(Warehouse& wh, const std::string& schema, const std::string& table, const std::vector<Column>& cols) {
+  const std::string name = Warehouse::QualifiedName(schema, table);
+  if (wh.TableExists(schema, table)) {
+    if (wh.Columns(schema, table) == cols) {
+      wh.Execute("DELETE FROM " + name);
+      return;
+    }
+    wh.Execute("DROP TABLE " + name);
+  }
+  wh.CreateTable(schema, table, cols);
+}
+
+Value DateOf(int64_t ms) {
+  if (ms == kNever) return Value();
+  return warehouse::Date{static_cast<int32_t>(FloorDiv(ms, kDayMs))};
+}
+
+Value Num(double v) {
+  return std::isfinite(v) ? Value(v) : Value();
+}
+
+std::vector<Column> DealColumns(size_t horizon) {
+  std::vector<Column> c = {{"run_id", ColumnType::kText},        {"as_of", ColumnType::kDate},
+                           {"deal_id", ColumnType::kBigInt},     {"pipeline_id", ColumnType::kText},
+                           {"deal_stage_id", ColumnType::kText}, {"deal_stage_label", ColumnType::kText},
+                           {"owner_id", ColumnType::kBigInt},    {"amount", ColumnType::kDouble},
+                           {"close_date", ColumnType::kDate},    {"forecast_category", ColumnType::kText},
+                           {"p_win", ColumnType::kDouble}};
+  for (size_t k = 1; k <= horizon; ++k) c.push_back({"p_close_period_" + std::to_string(k), ColumnType::kDouble});
+  for (const Column& x : std::vector<Column>{{"expected_bookings", ColumnType::kDouble},
+                                             {"days_in_stage", ColumnType::kDouble},
+                                             {"days_since_activity", ColumnType::kDouble},
+                                             {"contacts_engaged", ColumnType::kBigInt},
+                                             {"close_date_pushes", ColumnType::kBigInt},
+                                             {"risk_slipped_close_date", ColumnType::kBoolean},
+                                             {"risk_stalled_in_stage", ColumnType::kBoolean},
+                                             {"risk_no_recent_activity", ColumnType::kBoolean},
+                                             {"risk_single_threaded", ColumnType::kBoolean},
+                                             {"risk_flags", ColumnType::kText},
+                                             {"method", ColumnType::kText},
+                                             {"predicted_at", ColumnType::kTimestamp}})
+    c.push_back(x);
+  return c;
+}
+
+std::vector<Column> ForecastColumns() {
+  return {{"run_id", ColumnType::kText},          {"as_of", ColumnType::kDate},
+          {"period_type", ColumnType::kText},     {"period", ColumnType::kText},
+          {"period_start", ColumnType::kDate},    {"period_end", ColumnType::kDate},
+          {"slice_type", ColumnType::kText},      {"slice_value", ColumnType::kText},
+          {"slice_label", ColumnType::kText},     {"p10", ColumnType::kDouble},
+          {"p50", ColumnType::kDouble},           {"p90", ColumnType::kDouble},
+          {"mean", ColumnType::kDouble},          {"closed_so_far", ColumnType::kDouble},
+          {"expected_open", ColumnType::kDouble}, {"expected_new", ColumnType::kDouble},
+          {"open_deals", ColumnType::kBigInt},    {"weighted_pipeline", ColumnType::kDouble},
+          {"commit", ColumnType::kDouble},        {"best_case", ColumnType::kDouble},
+          {"pipeline", ColumnType::kDouble},      {"run_rate", ColumnType::kDouble},
+          {"method", ColumnType::kText},          {"draws", ColumnType::kBigInt},
+          {"seed", ColumnType::kBigInt},          {"computed_at", ColumnType::kTimestamp}};
+}
+
+std::vector<Column> BacktestColumns() {
+  std::vector<Column> c = {
+      {"run_id", ColumnType::kText},       {"period_type", ColumnType::kText}, {"period", ColumnType::kText},
+      {"period_start", ColumnType::kDate}, {"period_end", ColumnType::kDate},  {"slice_type", ColumnType::kText},
+      {"slice_value", ColumnType::kText},  {"slice_label", ColumnType::kText}, {"actual", ColumnType::kDouble},
+      {"p10", ColumnType::kDouble},        {"p50", ColumnType::kDouble},       {"p90", ColumnType::kDouble},
+      {"mean", ColumnType::kDouble},       {"covered", ColumnType::kBoolean}};
+  for (const auto& m : ForecastMethods()) {
+    if (m != "revlens") c.push_back({m, ColumnType::kDouble});
+  }
+  for (const auto& m : ForecastMethods()) c.push_back({"error_" + m, ColumnType::kDouble});
+  c.push_back({"method", ColumnType::kText});
+  c.push_back({"computed_at", ColumnType::kTimestamp});
+  return c;
+}
+
+double MethodValue(const ForecastRow& f, const std::string& m) {
+  if (m == "revlens") return f.p50;
+  if (m == "weighted_pipeline") return f.weighted_pipeline;
+  if (m == "commit") return f.commit;
+  if (m == "best_case") return f.best_case;
+  if (m == "pipeline") return f.pipeline;
+  return f.run_rate;
+}
+
+}  // namespace
+
+void WriteForecastReport(Warehouse& wh, const std::string& schema, const ForecastReport& rep) {
+  const Value at = warehouse::TimestampFromMillis(NowMillis());
+  const Value as_of = DateOf(rep.as_of_ms - kDayMs);
+  const std::string method = rep.current.model.method;
+  const size_t H = rep.current.periods.size();
+  std::vector<std::vector<Value>> deal_rows, fc_rows, bt_rows;
+  for (const auto& d : rep.current.deals) {
+    std::vector<Value> r = {rep.run_id,
+                            as_of,
+                            d.deal_id,
+                            d.pipeline_id,
+                            d.stage_id,
+                            d.stage_label,
+                            d.owner_id ? Value(d.owner_id) : Value(),
+                            Num(d.amount),
+                            DateOf(d.close_date_ms),
+                            d.forecast_category.empty() ? Value() : Value(d.forecast_category),
+                            d.p_win};
+    for (size_t k = 0; k < H; ++k) r.push_back(k < d.p_close.size() ? Value(d.p_close[k]) : Value());
+    for (Value v : std::vector<Value>{d.expected_bookings, d.days_in_stage, d.days_since_activity,
+                                      static_cast<int64_t>(d.contacts_engaged),
+                                      static_cast<int64_t>(d.close_date_pushes), d.slipped_close_date, d.stalled,
+                                      d.no_activity, d.single_threaded, d.RiskFlags(), method, at})
+      r.push_back(std::move(v));
+    deal_rows.push_back(std::move(r));
+  }
+  for (const auto& f : rep.current.rows) {
+    fc_rows.push_back({rep.run_id,
+                       as_of,
+                       PeriodTypeName(rep.period),
+                       f.period.label,
+                       DateOf(f.period.start_ms),
+                       DateOf(f.period.end_ms - kDayMs),
+                       f.slice.type,
+                       f.slice.value,
+                       f.slice.label,
+                       f.p10,
+                       f.p50,
+                       f.p90,
+                       f.mean,
+                       f.closed_so_far,
+                       f.expected_open,
+                       f.expected_new,
+                       f.open_deals,
+                       f.weighted_pipeline,
+                       f.commit,
+                       f.best_case,
+                       f.pipeline,
+                       f.run_rate,
+                       method,
+                       static_cast<int64_t>(rep.draws),
+                       static_cast<int64_t>(rep.seed),
+                       at});
+  }
+  if (rep.backtest) {
+    std::map<int64_t, std::string> period_method;
+    for (size_t i = 0; i < rep.backtest->periods.size() && i < rep.backtest->models.size(); ++i)
+      period_method[rep.backtest->periods[i].start_ms] = rep.backtest->models[i].method;
+    for (const auto& b : rep.backtest->rows) {
+      const ForecastRow& f = b.forecast;
+      std::vector<Value> r = {rep.run_id,
+                              PeriodTypeName(rep.period),
+                              f.period.label,
+                              DateOf(f.period.start_ms),
+                              DateOf(f.period.end_ms - kDayMs),
+                              f.slice.type,
+                              f.slice.value,
+                              f.slice.label,
+                              b.actual,
+                              f.p10,
+                              f.p50,
+                              f.p90,
+                              f.mean,
+                              b.covered};
+      for (const auto& m : ForecastMethods())
+        if (m != "revlens") r.push_back(MethodValue(f, m));
+      for (const auto& m : ForecastMethods()) r.push_back(MethodValue(f, m) - b.actual);
+      r.push_back(period_method[f.period.start_ms]);
+      r.push_back(at);
+      bt_rows.push_back(std::move(r));
+    }
+  }
+  wh.CreateSchema(schema);
+  warehouse::Transaction tx(wh);
+  ResetTable(wh, schema, "deal_predictions", DealColumns(H));
+  ResetTable(wh, schema, "forecast", ForecastColumns());
+  wh.BulkLoad(schema, "deal_predictions", DealColumns(H), deal_rows);
+  wh.BulkLoad(schema, "forecast", ForecastColumns(), fc_rows);
+  if (rep.backtest) {
+    ResetTable(wh, schema, "forecast_backtest", BacktestColumns());
+    wh.BulkLoad(schema, "forecast_backtest", BacktestColumns(), bt_rows);
+  }
+  tx.Commit();
+}
+
+// ------------------------------------------------------------------------------------------------ reports
+
+namespace {
+
+nlohmann::json RowJson(const ForecastRow& f) {
+  return {{"period", f.period.label},
+          {"slice_type", f.slice.type},
+          {"slice_value", f.slice.value},
+          {"slice_label", f.slice.label},
+          {"p10", f.p10},
+          {"p50", f.p50},
+          {"p90", f.p90},
+          {"mean", f.mean},
+          {"closed_so_far", f.closed_so_far},
+          {"expected_open", f.expected_open},
+          {"expected_new", f.expected_new},
+          {"open_deals", f.open_deals},
+          {"weighted_pipeline", f.weighted_pipeline},
+          {"commit", f.commit},
+          {"best_case", f.best_case},
+          {"pipeline", f.pipeline},
+          {"run_rate", f.run_rate}};
+}
+
+nlohmann::json ModelJson(const DealModelReport& m) {
+  return {{"method", m.method},
+          {"message", m.message},
+          {"trained_before", FormatDate(m.train_end_ms)},
+          {"won", m.won},
+          {"lost", m.lost},
+          {"train_rows", m.train_rows},
+          {"holdout_rows", m.holdout_rows},
+          {"holdout_deals", m.holdout_deals},
+          {"snapshot_step_days", m.step_days},
+          {"rounds", m.rounds},
+          {"holdout_auc", m.holdout_auc},
+          {"holdout_auc_ci", {m.holdout_auc_low, m.holdout_auc_high}},
+          {"stage_auc", m.stage_auc},
+          {"gain_ci", {m.gain_low, m.gain_high}},
+          {"calibrated", m.calibrated}};
+}
+
+nlohmann::json Finite(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
+
+std::string Money(double v) {
+  if (!std::isfinite(v)) return "-";
+  const bool neg = v < 0;
+  auto n = static_cast<long long>(std::llround(std::abs(v)));
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return neg ? "-" + s : s;
+}
+
+std::string Pct(double v) {
+  if (!std::isfinite(v)) return "-";
+  char b[16];
+  std::snprintf(b, sizeof b, "%.1f%%", 100 * v);
+  return b;
+}
+
+std::string Fmt(const char* format, ...) __attribute__((format(printf, 1, 2)));
+std::string Fmt(const char* format, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, format);
+  std::vsnprintf(buf, sizeof buf, format, ap);
+  va_end(ap);
+  return buf;
+}
+
+const char* MethodLabel(const std::string& m) {
+  if (m == "revlens") return "revlens P50";
+  if (m == "weighted_pipeline") return "weighted pipeline";
+  if (m == "commit") return "commit";
+  if (m == "best_case") return "best case";
+  if (m == "pipeline") return "pipeline";
+  return "run rate";
+}
+
+}  // namespace
+
+std::string ForecastReport::ToJson() const {
+  nlohmann::json j;
+  j["run_id"] = run_id;
+  j["as_of"] = FormatDate(as_of_ms - kDayMs);
+  j["period_type"] = PeriodTypeName(period);
+  j["draws"] = draws;
+  j["seed"] = seed;
+  j["seconds"] = seconds;
+  j["deals"] = deals_loaded;
+  j["events"] = events_loaded;
+  j["model"] = ModelJson(current.model);
+  nlohmann::json np = nlohmann::json::array();
+  for (const auto& n : current.new_pipeline)
+    np.push_back({{"pipeline_id", n.pipeline_id},
+                  {"label", n.label},
+                  {"growth_per_year", n.growth_per_year},
+                  {"month_multipliers", n.month_multipliers},
+                  {"mean_won_amount", n.mean_amount},
+                  {"expected_created", n.expected_created},
+                  {"expected_new_wins", n.expected_wins},
+                  {"log_rate_sd", n.log_rate_sd}});
+  j["new_pipeline"] = np;
+  j["notes"] = current.notes;
+  nlohmann::json periods = nlohmann::json::array(), rows = nlohmann::json::array();
+  for (const auto& p : current.periods)
+    periods.push_back({{"period", p.label}, {"start", FormatDate(p.start_ms)}, {"end", FormatDate(p.end_ms - kDayMs)}});
+  for (const auto& r : current.rows) rows.push_back(RowJson(r));
+  j["periods"] = periods;
+  j["forecast"] = rows;
+  size_t flags[4] = {0, 0, 0, 0};
+  double pw = 0;
+  for (const auto& d : current.deals) {
+    flags[0] += d.slipped_close_date;
+    flags[1] += d.stalled;
+    flags[2] += d.no_activity;
+    flags[3] += d.single_threaded;
+    pw += d.p_win;
+  }
+  j["open_deals"] = {{"count", current.deals.size()},
+                     {"mean_p_win", current.deals.empty() ? 0.0 : pw / static_cast<double>(current.deals.size())},
+                     {"slipped_close_date", flags[0]},
+                     {"stalled_in_stage", flags[1]},
+                     {"no_recent_activity", flags[2]},
+                     {"single_threaded", flags[3]}};
+  if (backtest) {
+    nlohmann::json b;
+    nlohmann::json brow = nlohmann::json::array(), scores = nlohmann::json::array(), models = nlohmann::json::array();
+    for (const auto& r : backtest->rows) {
+      nlohmann::json x = RowJson(r.forecast);
+      x["actual"] = r.actual;
+      x["covered"] = r.covered;
+      brow.push_back(std::move(x));
+    }
+    for (const auto& s : backtest->scores)
+      scores.push_back({{"slice_type", s.slice_type},
+                        {"method", s.method},
+                        {"rows", s.rows},
+                        {"wape", Finite(s.wape)},
+                        {"mape", Finite(s.mape)},
+                        {"accuracy", Finite(s.accuracy)},
+                        {"coverage", Finite(s.coverage)}});
+    for (const auto& m : backtest->models) models.push_back(ModelJson(m));
+    b["rows"] = brow;
+    b["scores"] = scores;
+    b["models"] = models;
+    b["notes"] = backtest->notes;
+    b["deal_snapshots"] = backtest->deals.size();
+    b["deal_auc"] = Finite(backtest->deal_auc);
+    b["deal_ece"] = Finite(backtest->deal_ece);
+    b["deal_brier"] = Finite(backtest->deal_brier);
+    j["backtest"] = b;
+  }
+  return j.dump();
+}
+
+std::vector<std::string> ForecastReport::TextLines() const {
+  std::vector<std::string> out;
+  out.push_back(Fmt("revlens forecast: as of %s, by %s, %d Monte Carlo draws (seed %llu), run %s",
+                    FormatDate(as_of_ms - kDayMs).c_str(), PeriodTypeName(period).c_str(), draws,
+                    static_cast<unsigned long long>(seed), run_id.c_str()));
+  out.push_back("  " + current.model.message);
+  if (current.model.method != "model") out.push_back("  (fallback: stage conversion rates; no per-deal model)");
+  const char* head = "  %-34s %12s %12s %12s %12s %12s %12s %12s";
+  for (const auto& p : current.periods) {
+    out.push_back("");
+    out.push_back(
+        Fmt("%s (%s to %s)", p.label.c_str(), FormatDate(p.start_ms).c_str(), FormatDate(p.end_ms - kDayMs).c_str()));
+    out.push_back(Fmt(head, "slice", "P10", "P50", "P90", "closed", "weighted", "commit", "run rate"));
+    size_t owners = 0;
+    for (const auto& r : current.rows) {
+      if (r.period.start_ms != p.start_ms) continue;
+      if (r.slice.type == "owner") {
+        ++owners;
+        continue;
+      }
+      const std::string name = r.slice.type == "total" ? "total" : r.slice.type + " " + r.slice.label;
+      out.push_back(Fmt(head, name.substr(0, 34).c_str(), Money(r.p10).c_str(), Money(r.p50).c_str(),
+                        Money(r.p90).c_str(), Money(r.closed_so_far).c_str(), Money(r.weighted_pipeline).c_str(),
+                        Money(r.commit).c_str(), Money(r.run_rate).c_str()));
+    }
+    if (owners) out.push_back(Fmt("  (%zu owner slices in the forecast table)", owners));
+  }
+  size_t flags[4] = {0, 0, 0, 0};
+  for (const auto& d : current.deals) {
+    flags[0] += d.slipped_close_date;
+    flags[1] += d.stalled;
+    flags[2] += d.no_activity;
+    flags[3] += d.single_threaded;
+  }
+  out.push_back("");
+  out.push_back(
+      Fmt("%zu open deals scored: %zu slipped close date, %zu stalled in stage, %zu without activity, "
+          "%zu single-threaded",
+          current.deals.size(), flags[0], flags[1], flags[2], flags[3]));
+  if (!backtest) return out;
+  const BacktestReport& b = *backtest;
+  out.push_back("");
+  out.push_back(Fmt("Backtest: %zu %ss, each forecast at its start from the pipeline as it stood then (total):",
+                    b.periods.size(), PeriodTypeName(period).c_str()));
+  const char* bh = "  %-8s %12s %12s %12s %12s %3s %12s %12s %12s %12s";
+  out.push_back(Fmt(bh, "period", "actual", "P10", "P50", "P90", "in", "weighted", "commit", "best case", "run rate"));
+  for (const auto& r : b.rows) {
+    if (r.forecast.slice.type != "total") continue;
+    const auto& f = r.forecast;
+    out.push_back(Fmt(bh, f.period.label.c_str(), Money(r.actual).c_str(), Money(f.p10).c_str(), Money(f.p50).c_str(),
+                      Money(f.p90).c_str(), r.covered ? "yes" : "no", Money(f.weighted_pipeline).c_str(),
+                      Money(f.commit).c_str(), Money(f.best_case).c_str(), Money(f.run_rate).c_str()));
+  }
+  out.push_back("");
+  const char* sh = "  %-18s %8s %8s %9s %9s %s";
+  out.push_back(Fmt(sh, "method (total)", "WAPE", "MAPE", "accuracy", "P10-P90", ""));
+  for (const auto& m : ForecastMethods()) {
+    const MethodScore* s = b.Score("total", m);
+    if (!s) continue;
+    out.push_back(Fmt(sh, MethodLabel(m), Pct(s->wape).c_str(), Pct(s->mape).c_str(), Pct(s->accuracy).c_str(),
+                      Pct(s->coverage).c_str(), ""));
+  }
+  out.push_back("");
+  out.push_back(Fmt(sh, "by slice type", "WAPE", "weighted", "accuracy", "P10-P90", "rows"));
+  for (const char* t : {"pipeline", "team", "owner"}) {
+    const MethodScore* s = b.Score(t, "revlens");
+    const MethodScore* w = b.Score(t, "weighted_pipeline");
+    if (!s) continue;
+    out.push_back(Fmt(sh, t, Pct(s->wape).c_str(), w ? Pct(w->wape).c_str() : "-", Pct(s->accuracy).c_str(),
+                      Pct(s->coverage).c_str(), std::to_string(s->rows).c_str()));
+  }
+  if (!b.deals.empty())
+    out.push_back(Fmt("  per-deal win probability on %zu open-deal snapshots: AUC %.3f, ECE %.3f, Brier %.3f",
+                      b.deals.size(), b.deal_auc, b.deal_ece, b.deal_brier));
+  for (const auto& n : b.notes) out.push_back("  " + n);
+  out.push_back(
+      "  WAPE = sum |actual - forecast| / sum actual; accuracy = HubSpot's max(0, 1 - |actual - forecast| / "
+      "actual); P10-P90 = share of periods whose actual fell inside revlens's interval.");
+  return out;
+}
+
+}  // namespace revlens::insights

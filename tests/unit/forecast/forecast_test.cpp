@@ -1,0 +1,323 @@
+// The pipeline forecast on synthetic portals: point-in-time correctness (nothing after a cutoff reaches it),
+// recovery of the generator's truth, the refusal and no-signal paths, and the result tables on DuckDB and
+// PostgreSQL.
+#include "insights/forecast.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "core/time_util.hpp"
+#include "insights/metrics.hpp"
+#include "portal_fixture.hpp"
+
+namespace revlens::insights {
+namespace {
+
+using testing::BuiltPortal;
+using testing::TestPortalOptions;
+
+int64_t Ms(const char* date) {
+  return *ParseTimestampMillis(date);
+}
+
+/// The demo portal on DuckDB, synced and built once for the binary, with its forecast data loaded.
+struct Demo {
+  std::unique_ptr<BuiltPortal> portal;
+  ForecastData data;
+};
+
+std::unique_ptr<Demo>& DemoSlot() {
+  static std::unique_ptr<Demo> demo;
+  return demo;
+}
+
+Demo& SharedDemo() {
+  auto& demo = DemoSlot();
+  if (!demo) {
+    demo = std::make_unique<Demo>();
+    demo->portal = BuiltPortal::Create("duckdb", TestPortalOptions("demo", 5));
+    demo->data = LoadForecastData(demo->portal->Wh(), demo->portal->ModelSchema());
+  }
+  return *demo;
+}
+
+/// Drops the demo portal's schemas and file at the end of the run.
+class DropDemo : public ::testing::Environment {
+ public:
+  void TearDown() override { DemoSlot().reset(); }
+};
+// GoogleTest takes ownership of a registered environment (its API takes a raw pointer).
+const auto* const kDropDemo = ::testing::AddGlobalTestEnvironment(new DropDemo);
+
+ForecastOptions FastOptions(PeriodType period = PeriodType::kQuarter) {
+  ForecastOptions o;
+  o.period = period;
+  o.draws = 2000;
+  o.write = false;
+  return o;
+}
+
+bool SameFloat(float a, float b) {
+  return (std::isnan(a) && std::isnan(b)) || a == b;
+}
+
+TEST(ForecastPeriods, CalendarMonthsAndQuarters) {
+  const Period q = PeriodContaining(Ms("2026-05-17T10:00:00Z"), PeriodType::kQuarter);
+  EXPECT_EQ(q.label, "2026-Q2");
+  EXPECT_EQ(FormatDate(q.start_ms), "2026-04-01");
+  EXPECT_EQ(FormatDate(q.end_ms), "2026-07-01");
+  const Period m = ShiftPeriod(PeriodContaining(Ms("2026-12-31"), PeriodType::kMonth), PeriodType::kMonth, 1);
+  EXPECT_EQ(m.label, "2027-01");
+  EXPECT_EQ(ShiftPeriod(q, PeriodType::kQuarter, -2).label, "2025-Q4");
+  EXPECT_THROW(ParsePeriodType("week"), ConfigError);
+}
+
+// A deal created after the cutoff never appears in that cutoff's pipeline, and the pipeline rebuilt from events
+// is the daily_pipeline_snapshot of the day before the cutoff (open deals, stage, amount, forecast category).
+TEST(ForecastPointInTime, PipelineAtCutoffIsTheSnapshotOfThatDay) {
+  Demo& demo = SharedDemo();
+  const int64_t cutoff = Ms("2025-10-01");
+  const ForecastData view = TruncateAt(demo.data, cutoff);
+  std::map<int64_t, DealState> open;
+  size_t later = 0;
+  for (const auto& d : demo.data.deals) later += d.created_ms >= cutoff;
+  ASSERT_GT(later, 100u) << "the test needs deals created after the cutoff";
+  for (const auto& d : view.deals) {
+    ASSERT_LT(d.created_ms, cutoff) << d.deal_id;
+    const DealState s = StateAt(view, d, cutoff);
+    if (s.exists && s.open) open[d.deal_id] = s;
+  }
+  ASSERT_GT(open.size(), 30u);
+  const auto rs = demo.portal->Wh().Query("SELECT deal_id, deal_stage_id, amount, forecast_category FROM " +
+                                          demo.portal->T("daily_pipeline_snapshot") +
+                                          " WHERE date_day = DATE '2025-09-30' AND is_open ORDER BY deal_id");
+  ASSERT_EQ(rs.RowCount(), open.size());
+  for (const auto& r : rs.rows) {
+    const int64_t id = warehouse::AsInt64(r[0]);
+    ASSERT_TRUE(open.count(id)) << id;
+    const DealState& s = open[id];
+    EXPECT_EQ(view.stages[static_cast<size_t>(s.stage)].stage_id, warehouse::AsString(r[1])) << id;
+    if (warehouse::IsNull(r[2]))
+      EXPECT_TRUE(std::isnan(s.amount)) << id;
+    else
+      EXPECT_DOUBLE_EQ(s.amount, warehouse::AsDouble(r[2])) << id;
+  }
+  // The forecast at the cutoff scores exactly these deals.
+  const CutoffForecast cf = ForecastAt(view, cutoff, FastOptions());
+  ASSERT_EQ(cf.deals.size(), open.size());
+  for (const auto& f : cf.deals) EXPECT_TRUE(open.count(f.deal_id)) << f.deal_id;
+}
+
+// A stage change (or any event) after the cutoff never leaks: features at the cutoff from the full history equal
+// those from the history cut at the cutoff, and the whole forecast made at the cutoff from the full data equals
+// the one made from the data as it stood then.
+TEST(ForecastPointInTime, LaterChangesNeverLeakIntoFeaturesOrForecast) {
+  Demo& demo = SharedDemo();
+  const int64_t cutoff = Ms("2025-07-01");
+  const ForecastData view = TruncateAt(demo.data, cutoff);
+  const OutcomeIndex full_outcomes(demo.data), view_outcomes(view);
+  std::map<int64_t, size_t> view_index;
+  for (size_t i = 0; i < view.deals.size(); ++i) view_index[view.deals[i].deal_id] = i;
+  size_t moved_later = 0, compared = 0;
+  std::vector<float> a(DealFeatureCount()), b(DealFeatureCount());
+  for (const auto& d : demo.data.deals) {
+    const DealState s = StateAt(demo.data, d, cutoff);
+    if (!s.exists || !s.open) continue;
+    const DealRecord& v = view.deals.at(view_index.at(d.deal_id));
+    const DealState sv = StateAt(view, v, cutoff);
+    ASSERT_EQ(s.stage, sv.stage);
+    bool later_stage = false;
+    for (const auto& e : d.stages) later_stage |= e.at_ms >= cutoff && e.value != s.stage;
+    moved_later += later_stage;
+    DealFeatures(demo.data, full_outcomes, d, s, cutoff, a.data());
+    DealFeatures(view, view_outcomes, v, sv, cutoff, b.data());
+    for (size_t k = 0; k < a.size(); ++k)
+      ASSERT_TRUE(SameFloat(a[k], b[k])) << "deal " << d.deal_id << " feature " << DealFeatureNames()[k];
+    ++compared;
+  }
+  ASSERT_GT(moved_later, 20u) << "the test needs open deals whose stage changed after the cutoff";
+  ASSERT_EQ(
+      compared, view.deals.size() - [&] {
+        size_t closed_or_gone = 0;
+        for (const auto& d : view.deals) {
+          const DealState s = StateAt(view, d, cutoff);
+          closed_or_gone += !(s.exists && s.open);
+        }
+        return closed_or_gone;
+      }());
+
+  const ForecastOptions o = FastOptions();
+  const CutoffForecast from_full = ForecastAt(demo.data, cutoff, o);
+  const CutoffForecast from_view = ForecastAt(view, cutoff, o);
+  ASSERT_EQ(from_full.deals.size(), from_view.deals.size());
+  for (size_t i = 0; i < from_full.deals.size(); ++i) {
+    EXPECT_EQ(from_full.deals[i].deal_id, from_view.deals[i].deal_id);
+    EXPECT_DOUBLE_EQ(from_full.deals[i].p_win, from_view.deals[i].p_win) << from_full.deals[i].deal_id;
+  }
+  ASSERT_EQ(from_full.rows.size(), from_view.rows.size());
+  for (size_t i = 0; i < from_full.rows.size(); ++i) {
+    EXPECT_DOUBLE_EQ(from_full.rows[i].p50, from_view.rows[i].p50) << from_full.rows[i].slice.label;
+    EXPECT_DOUBLE_EQ(from_full.rows[i].weighted_pipeline, from_view.rows[i].weighted_pipeline);
+  }
+}
+
+// Too little history: the forecast refuses and says how much it needs.
+TEST(ForecastRefusal, TooLittleHistorySaysWhatIsNeeded) {
+  Demo& demo = SharedDemo();
+  int64_t first = kNever;
+  for (const auto& d : demo.data.deals) first = std::min(first, d.created_ms);
+  const int64_t cutoff = first + 120 * kDayMs;
+  const ForecastData view = TruncateAt(demo.data, cutoff);
+  try {
+    ForecastAt(view, cutoff, FastOptions());
+    FAIL() << "expected InsufficientHistoryError";
+  } catch (const InsufficientHistoryError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("at least 50 won and 50 lost deals"), std::string::npos) << m;
+    EXPECT_NE(m.find("180 days"), std::string::npos) << m;
+  }
+  ForecastData early = demo.data;
+  early.as_of_ms = cutoff;
+  EXPECT_THROW(RunForecastOn(early, FastOptions()), InsufficientHistoryError);
+}
+
+// Truth recovery: the backtest beats HubSpot's weighted pipeline, its intervals are honest, per-deal win
+// probabilities rank as well as the generator's own p_win, and the creation-rate growth is the planted one.
+TEST(ForecastTruth, BacktestRecoversBookingsAndWinProbabilities) {
+  Demo& demo = SharedDemo();
+  ForecastOptions o = FastOptions();
+  o.backtest = true;
+  const ForecastReport r = RunForecastOn(demo.data, o);
+  ASSERT_TRUE(r.backtest);
+  const BacktestReport& b = *r.backtest;
+  ASSERT_EQ(b.periods.size(), 4u);
+  const MethodScore* rev = b.Score("total", "revlens");
+  const MethodScore* wp = b.Score("total", "weighted_pipeline");
+  ASSERT_TRUE(rev && wp);
+  EXPECT_LT(rev->wape, 0.6 * wp->wape) << "revlens " << rev->wape << " weighted " << wp->wape;
+  size_t covered = 0, n = 0;
+  for (const auto& row : b.rows) {
+    if (row.actual <= 0 && row.forecast.p90 <= 0) continue;
+    ++n;
+    covered += row.covered;
+  }
+  ASSERT_GT(n, 20u);
+  const double coverage = static_cast<double>(covered) / static_cast<double>(n);
+  EXPECT_GE(coverage, 0.6);
+  EXPECT_LE(coverage, 0.97);
+
+  std::map<int64_t, double> truth_p;
+  for (const auto& d : demo.portal->Truth().at("deals"))
+    truth_p[d.at("id").get<int64_t>()] = d.at("p_win").get<double>();
+  std::vector<double> ours, oracle;
+  std::vector<int> y;
+  for (const auto& d : b.deals) {
+    ours.push_back(d.p_win);
+    oracle.push_back(truth_p.at(d.deal_id));
+    y.push_back(d.won);
+  }
+  ASSERT_GT(y.size(), 200u);
+  EXPECT_GE(AucRoc(ours, y), AucRoc(oracle, y) - 0.05);
+  EXPECT_LE(ExpectedCalibrationError(ours, y), 0.08);
+  EXPECT_EQ(r.current.model.method, "model") << r.current.model.message;
+
+  NewDealModel fresh;
+  const ForecastData now = TruncateAt(demo.data, demo.data.as_of_ms);
+  fresh.Fit(now, now.as_of_ms);
+  const double growth = demo.portal->Truth().at("growth").at("annual_contact_growth_log").get<double>();
+  size_t nb = 0;
+  while (nb < now.pipelines.size() && now.pipelines[nb] != "default") ++nb;
+  ASSERT_LT(nb, now.pipelines.size());
+  EXPECT_NEAR(fresh.GrowthPerYear(static_cast<int>(nb)), growth, 0.3);
+}
+
+// The current forecast: quantiles ordered, slices add up, per-deal probabilities consistent.
+TEST(ForecastCurrent, SlicesAndDealsAreConsistent) {
+  Demo& demo = SharedDemo();
+  const ForecastReport r = RunForecastOn(demo.data, FastOptions(PeriodType::kMonth));
+  ASSERT_EQ(r.current.periods.size(), 3u);
+  EXPECT_EQ(r.current.periods[0].label, "2026-07");
+  std::map<std::string, double> by_type_mean;
+  for (const auto& row : r.current.rows) {
+    EXPECT_LE(row.p10, row.p50);
+    EXPECT_LE(row.p50, row.p90);
+    if (row.period.label == "2026-07") by_type_mean[row.slice.type] += row.mean;
+  }
+  EXPECT_NEAR(by_type_mean["pipeline"], by_type_mean["total"], 1e-6 * by_type_mean["total"] + 1e-6);
+  EXPECT_NEAR(by_type_mean["owner"], by_type_mean["total"], 1e-6 * by_type_mean["total"] + 1e-6);
+  EXPECT_GT(by_type_mean["total"], 0);
+  ASSERT_FALSE(r.current.deals.empty());
+  for (const auto& d : r.current.deals) {
+    double sum = 0;
+    for (double p : d.p_close) {
+      EXPECT_GE(p, -1e-12);
+      sum += p;
+    }
+    EXPECT_LE(sum, d.p_win + 1e-9);
+    EXPECT_LE(d.p_win, 1.0);
+  }
+}
+
+// A portal with every planted effect off: deal features add nothing over the stage, so the forecast says so and
+// uses stage conversion rates.
+TEST(ForecastNoSignal, EffectsOffFallsBackToStageRates) {
+  auto portal = BuiltPortal::Create("duckdb", TestPortalOptions("demo", 11, false));
+  const ForecastData data = LoadForecastData(portal->Wh(), portal->ModelSchema());
+  const ForecastReport r = RunForecastOn(data, FastOptions());
+  EXPECT_EQ(r.current.model.method, "stage_rates") << r.current.model.message;
+  EXPECT_NE(r.current.model.message.find("stage conversion rates"), std::string::npos);
+}
+
+// The result tables, on DuckDB (the demo portal) and PostgreSQL (a smaller portal): written in one run,
+// replaced by the next.
+void CheckTables(warehouse::Warehouse& wh, const std::string& schema) {
+  ForecastOptions o = FastOptions();
+  o.schema = schema;
+  o.write = true;
+  o.backtest = true;
+  o.backtest_periods = 2;
+  o.run_id = "run-1";
+  const ForecastReport r1 = RunForecast(wh, o);
+  o.run_id = "run-2";
+  const ForecastReport r2 = RunForecast(wh, o);
+  const auto Q = [&](const std::string& t) { return warehouse::Warehouse::QualifiedName(schema, t); };
+  for (const char* t : {"deal_predictions", "forecast", "forecast_backtest"}) {
+    const auto rs = wh.Query(std::string("SELECT count(*), count(DISTINCT run_id), min(run_id) FROM ") + Q(t));
+    EXPECT_GT(warehouse::AsInt64(rs.rows[0][0]), 0) << t;
+    EXPECT_EQ(warehouse::AsInt64(rs.rows[0][1]), 1) << t;
+    EXPECT_EQ(warehouse::AsString(rs.rows[0][2]), "run-2") << t;
+  }
+  const auto n =
+      wh.Query("SELECT count(*), sum(CASE WHEN p_win BETWEEN 0 AND 1 THEN 1 ELSE 0 END) FROM " + Q("deal_predictions"));
+  EXPECT_EQ(warehouse::AsInt64(n.rows[0][0]), static_cast<int64_t>(r2.current.deals.size()));
+  EXPECT_EQ(warehouse::AsInt64(n.rows[0][1]), static_cast<int64_t>(r2.current.deals.size()));
+  const auto t = wh.Query("SELECT period, p10, p50, p90 FROM " + Q("forecast") +
+                          " WHERE slice_type = 'total' ORDER BY period_start");
+  ASSERT_EQ(t.RowCount(), r1.current.periods.size());
+  for (const auto& row : t.rows) {
+    EXPECT_LE(warehouse::AsDouble(row[1]), warehouse::AsDouble(row[2]));
+    EXPECT_LE(warehouse::AsDouble(row[2]), warehouse::AsDouble(row[3]));
+  }
+  const auto bt = wh.Query("SELECT count(DISTINCT period) FROM " + Q("forecast_backtest"));
+  EXPECT_EQ(warehouse::AsInt64(bt.rows[0][0]), static_cast<int64_t>(r2.backtest->periods.size()));
+}
+
+TEST(ForecastTables, DuckDb) {
+  Demo& demo = SharedDemo();
+  CheckTables(demo.portal->Wh(), demo.portal->ModelSchema());
+}
+
+TEST(ForecastTables, Postgres) {
+  auto options = TestPortalOptions("small", 5);
+  options.deals = 900;
+  auto portal = BuiltPortal::Create("postgres", options);
+  if (!portal) GTEST_SKIP() << "REVLENS_TEST_POSTGRES_URL is not set";
+  CheckTables(portal->Wh(), portal->ModelSchema());
+}
+
+}  // namespace
+}  // namespace revlens::insights
