@@ -1,0 +1,587 @@
+// Lead data, feature specs and encoding, the trained LeadModel's artifact and its reasons in plain words.
+#include "insights/lead_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <set>
+
+#include "core/errors.hpp"
+#include "core/time_util.hpp"
+
+namespace revlens::insights {
+
+using warehouse::Value;
+using warehouse::Warehouse;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr int64_t kDayMs = 86400000, kHourMs = 3600000;
+
+std::string KindName(FeatureKind k) {
+  switch (k) {
+    case FeatureKind::kNumeric:
+      return "numeric";
+    case FeatureKind::kCategorical:
+      return "categorical";
+    case FeatureKind::kFlag:
+      return "flag";
+    case FeatureKind::kOption:
+      return "option";
+    case FeatureKind::kDateAge:
+      return "date_age";
+  }
+  return "numeric";
+}
+
+FeatureKind ParseKind(const std::string& s) {
+  if (s == "categorical") return FeatureKind::kCategorical;
+  if (s == "flag") return FeatureKind::kFlag;
+  if (s == "option") return FeatureKind::kOption;
+  if (s == "date_age") return FeatureKind::kDateAge;
+  return FeatureKind::kNumeric;
+}
+
+/// 1234.0 -> "1,234"; 2.5 -> "2.5".
+std::string FormatNumber(double v) {
+  char buf[64];
+  if (std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15) {
+    const long long n = std::llround(v);
+    std::string digits = std::to_string(std::llabs(n));
+    std::string out;
+    for (size_t i = 0; i < digits.size(); ++i) {
+      if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+      out += digits[i];
+    }
+    return (n < 0 ? "-" : "") + out;
+  }
+  std::snprintf(buf, sizeof(buf), "%.1f", v);
+  return buf;
+}
+
+std::string Plural(double n, const std::string& one, const std::string& many) {
+  return FormatNumber(n) + " " + (std::fabs(n - 1.0) < 1e-9 ? one : many);
+}
+
+/// "ORGANIC_SEARCH" -> "organic search".
+std::string Words(const std::string& s) {
+  std::string out;
+  for (char c : s) out += c == '_' ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string EmployeeBand(double e) {
+  if (e <= 10) return "1–10 employees";
+  if (e <= 50) return "11–50 employees";
+  if (e <= 200) return "51–200 employees";
+  if (e <= 1000) return "201–1,000 employees";
+  if (e <= 5000) return "1,001–5,000 employees";
+  return "5,001+ employees";
+}
+
+std::string RevenueBand(double r) {
+  if (r < 1e6) return "revenue under $1M";
+  if (r < 1e7) return "revenue $1M–10M";
+  if (r < 5e7) return "revenue $10M–50M";
+  if (r < 2.5e8) return "revenue $50M–250M";
+  if (r < 1e9) return "revenue $250M–1B";
+  return "revenue over $1B";
+}
+
+std::vector<std::string> SplitOptions(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s + ";") {
+    if (c == ';') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  return out;
+}
+
+FeatureSpec Std(const char* name, FeatureKind kind, const char* group, const char* label) {
+  FeatureSpec s;
+  s.name = name;
+  s.column = name;
+  s.kind = kind;
+  s.group = group;
+  s.origin = "standard";
+  s.label = label;
+  return s;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------ specs
+
+nlohmann::json FeatureSpec::ToJson() const {
+  return {{"name", name},   {"column", column}, {"kind", KindName(kind)}, {"group", group},         {"origin", origin},
+          {"label", label}, {"option", option}, {"levels", levels},       {"first_col", first_col}, {"ncols", ncols}};
+}
+
+FeatureSpec FeatureSpec::FromJson(const nlohmann::json& j) {
+  FeatureSpec s;
+  s.name = j.at("name").get<std::string>();
+  s.column = j.at("column").get<std::string>();
+  s.kind = ParseKind(j.at("kind").get<std::string>());
+  s.group = j.at("group").get<std::string>();
+  s.origin = j.at("origin").get<std::string>();
+  s.label = j.at("label").get<std::string>();
+  s.option = j.at("option").get<std::string>();
+  s.levels = j.at("levels").get<std::vector<std::string>>();
+  s.first_col = j.at("first_col").get<size_t>();
+  s.ncols = j.at("ncols").get<size_t>();
+  return s;
+}
+
+std::vector<FeatureSpec> StandardFeatureSpecs(bool sales_activity) {
+  using K = FeatureKind;
+  std::vector<FeatureSpec> specs = {
+      // Fit: who the lead is and how they arrived.
+      Std("seniority", K::kCategorical, "fit", "seniority"),
+      Std("job_function", K::kCategorical, "fit", "function"),
+      Std("original_source", K::kCategorical, "fit", "source"),
+      Std("created_by_import", K::kFlag, "fit", "imported"),
+      Std("has_phone", K::kFlag, "fit", "phone number"),
+      Std("has_company", K::kFlag, "fit", "company record"),
+      Std("company_industry", K::kCategorical, "fit", "industry"),
+      Std("company_employees", K::kNumeric, "fit", "employees"),
+      Std("company_revenue", K::kNumeric, "fit", "annual revenue"),
+      Std("country", K::kCategorical, "fit", "country"),
+      Std("company_type", K::kCategorical, "fit", "company type"),
+      // Engagement: what they (and the team) did before the prediction time.
+      Std("web_visits", K::kNumeric, "engagement", "website visits"),
+      Std("web_page_views", K::kNumeric, "engagement", "page views"),
+      Std("form_submissions", K::kNumeric, "engagement", "form submissions"),
+      Std("email_opens", K::kNumeric, "engagement", "email opens"),
+      Std("email_clicks", K::kNumeric, "engagement", "email clicks"),
+      Std("first_touch_hours", K::kNumeric, "engagement", "first response"),
+      Std("usage_active_days", K::kNumeric, "engagement", "active product days"),
+      Std("usage_logins", K::kNumeric, "engagement", "product logins"),
+      Std("usage_key_feature_uses", K::kNumeric, "engagement", "key-feature uses"),
+  };
+  if (sales_activity) {
+    specs.push_back(Std("calls_before", K::kNumeric, "engagement", "calls"));
+    specs.push_back(Std("emails_before", K::kNumeric, "engagement", "sales emails"));
+    specs.push_back(Std("meetings_before", K::kNumeric, "engagement", "meetings"));
+    specs.push_back(Std("notes_before", K::kNumeric, "engagement", "notes"));
+    specs.push_back(Std("tasks_before", K::kNumeric, "engagement", "tasks"));
+  }
+  return specs;
+}
+
+// ------------------------------------------------------------------------------------------------ data
+
+double LeadData::Num(size_t row, const std::string& column) const {
+  const auto it = col.find(column);
+  if (it == col.end()) return kNaN;
+  const Value& v = rs.rows[row][it->second];
+  if (const auto* d = std::get_if<double>(&v)) return *d;
+  if (const auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
+  if (const auto* b = std::get_if<bool>(&v)) return *b ? 1.0 : 0.0;
+  if (const auto* t = std::get_if<warehouse::Timestamp>(&v)) return static_cast<double>(t->micros / 1000);
+  if (const auto* dt = std::get_if<warehouse::Date>(&v)) return static_cast<double>(dt->days) * kDayMs;
+  if (const auto* s = std::get_if<std::string>(&v)) {
+    if (s->empty()) return kNaN;
+    if (*s == "true" || *s == "TRUE" || *s == "yes") return 1.0;
+    if (*s == "false" || *s == "FALSE" || *s == "no") return 0.0;
+    char* end = nullptr;
+    const double x = std::strtod(s->c_str(), &end);
+    return (end && *end == '\0') ? x : kNaN;
+  }
+  return kNaN;
+}
+
+std::string LeadData::Text(size_t row, const std::string& column) const {
+  const auto it = col.find(column);
+  if (it == col.end()) return "";
+  const Value& v = rs.rows[row][it->second];
+  if (warehouse::IsNull(v)) return "";
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  return warehouse::ToString(v);
+}
+
+int64_t LeadData::Outcome(size_t row, LeadTarget target) const {
+  switch (target) {
+    case LeadTarget::kCustomer:
+      return customer_ms[row];
+    case LeadTarget::kSalesQualified:
+      return sql_ms[row];
+    case LeadTarget::kOpportunity:
+      return opp_ms[row];
+  }
+  return -1;
+}
+
+LeadData LoadLeadData(Warehouse& wh, const std::string& schema) {
+  for (const char* t : {"lead_features", "lead_property_catalog", "contacts", "companies"}) {
+    if (!wh.TableExists(schema, t)) {
+      throw ConfigError(std::string("lead scoring needs the model ") + schema + "." + t +
+                        ": run `revlens build` (with the repo's sql/ project) first");
+    }
+  }
+  LeadData d;
+  // Custom properties from the catalog, kept when the mart carries their column.
+  std::set<std::string> contact_cols, company_cols;
+  for (const auto& c : wh.Columns(schema, "contacts")) contact_cols.insert(c.name);
+  for (const auto& c : wh.Columns(schema, "companies")) company_cols.insert(c.name);
+  const auto catalog =
+      wh.Query("SELECT object_type, name, label, type, field_type, column_name, options FROM " +
+               Warehouse::QualifiedName(schema, "lead_property_catalog") + " ORDER BY object_type, name");
+  std::string select_custom;
+  int k = 0;
+  for (size_t r = 0; r < catalog.RowCount(); ++r) {
+    auto text = [&](const char* c) {
+      const Value& v = catalog.At(r, c);
+      return warehouse::IsNull(v) ? std::string() : warehouse::ToString(v);
+    };
+    const std::string object = text("object_type"), name = text("name"), column = text("column_name");
+    const std::string type = text("type"), field = text("field_type");
+    std::string label = text("label");
+    if (label.empty()) label = name;
+    const auto& cols = object == "contacts" ? contact_cols : company_cols;
+    if (column.empty() || !cols.count(column)) continue;
+    const std::string alias = "cp_" + std::to_string(k++);
+    select_custom +=
+        ", " + std::string(object == "contacts" ? "c." : "co.") + Warehouse::QuoteIdent(column) + " AS " + alias;
+    FeatureSpec s;
+    s.column = alias;
+    s.group = "fit";
+    s.origin = "custom:" + object;
+    s.label = label;
+    s.name = object + "." + name;
+    if (type == "number") {
+      s.kind = FeatureKind::kNumeric;
+    } else if (type == "bool" || field == "booleancheckbox") {
+      s.kind = FeatureKind::kFlag;
+    } else if (type == "date" || type == "datetime") {
+      s.kind = FeatureKind::kDateAge;
+    } else if (type == "enumeration" && field == "checkbox") {
+      // A multi-select: one yes/no feature per option.
+      std::vector<std::string> options;
+      try {
+        const auto j = nlohmann::json::parse(text("options"));
+        for (const auto& o : j)
+          if (o.contains("value") && o["value"].is_string()) options.push_back(o["value"].get<std::string>());
+      } catch (const nlohmann::json::exception&) {
+        options.clear();  // unreadable options: the property is skipped below
+      }
+      for (const auto& o : options) {
+        FeatureSpec so = s;
+        so.kind = FeatureKind::kOption;
+        so.option = o;
+        so.name = s.name + "=" + o;
+        d.custom_candidates.push_back(so);
+      }
+      continue;
+    } else {
+      s.kind = FeatureKind::kCategorical;  // enumeration (select, radio) and short text; long free text is screened
+    }
+    d.custom_candidates.push_back(s);
+  }
+  d.rs = wh.Query("SELECT f.*" + select_custom + " FROM " + Warehouse::QualifiedName(schema, "lead_features") +
+                  " AS f LEFT JOIN " + Warehouse::QualifiedName(schema, "contacts") +
+                  " AS c ON c.contact_id = f.contact_id LEFT JOIN " + Warehouse::QualifiedName(schema, "companies") +
+                  " AS co ON co.company_id = f.company_id ORDER BY f.created_at, f.contact_id");
+  for (size_t i = 0; i < d.rs.columns.size(); ++i) d.col[d.rs.columns[i].name] = i;
+  const size_t n = d.rs.RowCount();
+  auto ms = [&](size_t r, const char* c) {
+    const double v = d.Num(r, c);
+    return std::isnan(v) ? int64_t{-1} : static_cast<int64_t>(v);
+  };
+  d.id.resize(n);
+  d.created_ms.resize(n);
+  d.prediction_ms.resize(n);
+  d.sql_ms.resize(n);
+  d.opp_ms.resize(n);
+  d.customer_ms.resize(n);
+  // Derived columns: hours to the first call or email, and one country (the company's, else the contact's).
+  d.rs.columns.push_back({"first_touch_hours", warehouse::ColumnType::kDouble});
+  d.rs.columns.push_back({"country", warehouse::ColumnType::kText});
+  d.col["first_touch_hours"] = d.rs.columns.size() - 2;
+  d.col["country"] = d.rs.columns.size() - 1;
+  for (size_t r = 0; r < n; ++r) {
+    d.id[r] = static_cast<int64_t>(d.Num(r, "contact_id"));
+    d.created_ms[r] = ms(r, "created_at");
+    d.prediction_ms[r] = ms(r, "prediction_at");
+    d.sql_ms[r] = ms(r, "became_sql_at");
+    d.opp_ms[r] = ms(r, "became_opportunity_at");
+    d.customer_ms[r] = ms(r, "became_customer_at");
+    const int64_t touch = ms(r, "first_touch_at");
+    d.rs.rows[r].push_back(
+        touch >= 0 && d.created_ms[r] >= 0 ? Value(static_cast<double>(touch - d.created_ms[r]) / kHourMs) : Value());
+    std::string country = d.Text(r, "company_country");
+    if (country.empty()) country = d.Text(r, "contact_country");
+    d.rs.rows[r].push_back(country.empty() ? Value() : Value(country));
+  }
+  if (n > 0) {
+    const double as_of = d.Num(0, "as_of_date");
+    d.as_of_end_ms = static_cast<int64_t>(as_of) + kDayMs;
+    d.as_of_date = FormatDate(static_cast<int64_t>(as_of));
+    d.prediction_days = static_cast<int>(d.Num(0, "prediction_days"));
+  } else {
+    const auto a = wh.Query("SELECT as_of_date FROM " + Warehouse::QualifiedName(schema, "int_as_of"));
+    const auto date = a.Scalar<warehouse::Date>();
+    d.as_of_end_ms = (static_cast<int64_t>(date.days) + 1) * kDayMs;
+    d.as_of_date = warehouse::FormatDate(date);
+  }
+  return d;
+}
+
+// ------------------------------------------------------------------------------------------------ encoding
+
+size_t LayOut(std::vector<FeatureSpec>& specs) {
+  size_t col = 0;
+  for (auto& s : specs) {
+    s.first_col = col;
+    s.ncols = s.kind == FeatureKind::kCategorical ? s.levels.size() + 1 : 1;
+    col += s.ncols;
+  }
+  return col;
+}
+
+FeatureMatrix Encode(const LeadData& data, const std::vector<FeatureSpec>& specs, const std::vector<size_t>& rows) {
+  size_t width = 0;
+  for (const auto& s : specs) width = std::max(width, s.first_col + s.ncols);
+  FeatureMatrix x(rows.size(), width);
+  for (const auto& s : specs) {
+    const bool has = data.Has(s.column);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const size_t r = rows[i];
+      float* out = &x.values[i * width + s.first_col];
+      switch (s.kind) {
+        case FeatureKind::kNumeric:
+        case FeatureKind::kFlag:
+          out[0] = has ? static_cast<float>(data.Num(r, s.column)) : std::numeric_limits<float>::quiet_NaN();
+          break;
+        case FeatureKind::kDateAge: {
+          const double v = has ? data.Num(r, s.column) : kNaN;
+          const double pred = static_cast<double>(data.prediction_ms[r]);
+          // A date after the prediction time was not known then: missing, whatever it says now.
+          out[0] = (std::isnan(v) || v > pred) ? std::numeric_limits<float>::quiet_NaN()
+                                               : static_cast<float>((pred - v) / kDayMs);
+          break;
+        }
+        case FeatureKind::kOption: {
+          const auto opts = SplitOptions(has ? data.Text(r, s.column) : "");
+          out[0] = std::find(opts.begin(), opts.end(), s.option) != opts.end() ? 1.0f : 0.0f;
+          break;
+        }
+        case FeatureKind::kCategorical: {
+          for (size_t k = 0; k < s.ncols; ++k) out[k] = 0.0f;
+          const std::string v = has ? data.Text(r, s.column) : "";
+          if (v.empty()) break;
+          const auto it = std::find(s.levels.begin(), s.levels.end(), v);
+          out[it == s.levels.end() ? s.levels.size() : static_cast<size_t>(it - s.levels.begin())] = 1.0f;
+          break;
+        }
+      }
+    }
+  }
+  return x;
+}
+
+std::vector<double> ScalarValues(const FeatureSpec& spec, const FeatureMatrix& x) {
+  std::vector<double> out(x.rows, kNaN);
+  for (size_t r = 0; r < x.rows; ++r) {
+    const float* v = &x.values[r * x.cols + spec.first_col];
+    if (spec.kind == FeatureKind::kCategorical) {
+      for (size_t k = 0; k < spec.ncols; ++k)
+        if (v[k] > 0.5f) out[r] = static_cast<double>(k);
+    } else {
+      out[r] = std::isnan(v[0]) ? kNaN : static_cast<double>(v[0]);
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------ model
+
+double SubModel::Percentile(double margin) const {
+  if (reference.empty()) return 50.0;
+  const auto it = std::upper_bound(reference.begin(), reference.end(), margin);
+  return 100.0 * static_cast<double>(it - reference.begin()) / static_cast<double>(reference.size());
+}
+
+char SubModel::Tier(double margin) const {
+  if (cuts.size() != 3) return 'D';
+  if (margin >= cuts[0]) return 'A';
+  if (margin >= cuts[1]) return 'B';
+  if (margin >= cuts[2]) return 'C';
+  return 'D';
+}
+
+const SubModel& LeadModel::Get(const std::string& name) const {
+  for (const auto& m : models)
+    if (m.name == name) return m;
+  throw InvalidInputError("lead model: no " + name + " model in the artifact");
+}
+
+std::string LeadModel::ToArtifact() const {
+  nlohmann::json j;
+  j["format"] = "revlens-lead-model/1";
+  j["target"] = LeadTargetName(target);
+  j["window_days"] = window_days;
+  j["prediction_days"] = prediction_days;
+  j["width"] = width;
+  j["usable"] = usable;
+  j["data_window"] = {{"start", data_window_start}, {"end", data_window_end}, {"end_ms", data_window_end_ms}};
+  for (const auto& s : specs) j["specs"].push_back(s.ToJson());
+  for (const auto& m : models) {
+    j["models"].push_back({{"name", m.name},
+                           {"specs", m.specs},
+                           {"cols", m.cols},
+                           {"booster", m.booster.Save()},
+                           {"calibrator", m.calibrator.ToJson()},
+                           {"cuts", m.cuts},
+                           {"reference", m.reference}});
+  }
+  j["drift"]["score"] = score_reference.ToJson();
+  for (const auto& [spec, ref] : feature_references)
+    j["drift"]["features"].push_back({{"spec", spec}, {"reference", ref.ToJson()}});
+  return j.dump();
+}
+
+std::shared_ptr<LeadModel> LeadModel::FromArtifact(const std::string& artifact) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(artifact);
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidInputError(std::string("lead model artifact is not JSON: ") + e.what());
+  }
+  if (j.value("format", "") != "revlens-lead-model/1")
+    throw InvalidInputError("lead model artifact: unknown format (retrain with --force-retrain)");
+  auto m = std::make_shared<LeadModel>();
+  m->target = ParseLeadTarget(j.at("target").get<std::string>());
+  m->window_days = j.at("window_days").get<int>();
+  m->prediction_days = j.at("prediction_days").get<int>();
+  m->width = j.at("width").get<size_t>();
+  m->usable = j.at("usable").get<bool>();
+  m->data_window_start = j.at("data_window").at("start").get<std::string>();
+  m->data_window_end = j.at("data_window").at("end").get<std::string>();
+  m->data_window_end_ms = j.at("data_window").at("end_ms").get<int64_t>();
+  for (const auto& s : j.at("specs")) m->specs.push_back(FeatureSpec::FromJson(s));
+  for (const auto& sm : j.at("models")) {
+    SubModel s;
+    s.name = sm.at("name").get<std::string>();
+    s.specs = sm.at("specs").get<std::vector<size_t>>();
+    s.cols = sm.at("cols").get<std::vector<size_t>>();
+    s.booster = GbmClassifier::Load(sm.at("booster").get<std::string>());
+    s.calibrator = IsotonicCalibrator::FromJson(sm.at("calibrator"));
+    s.cuts = sm.at("cuts").get<std::vector<double>>();
+    s.reference = sm.at("reference").get<std::vector<double>>();
+    m->models.push_back(std::move(s));
+  }
+  m->score_reference = PsiReference::FromJson(j.at("drift").at("score"));
+  if (j.at("drift").contains("features")) {
+    for (const auto& f : j.at("drift").at("features"))
+      m->feature_references.emplace_back(f.at("spec").get<size_t>(), PsiReference::FromJson(f.at("reference")));
+  }
+  return m;
+}
+
+std::string LeadModel::Describe(const FeatureSpec& s, const FeatureMatrix& x, size_t r) const {
+  const float* v = &x.values[r * x.cols + s.first_col];
+  const double val = static_cast<double>(v[0]);
+  const bool missing = std::isnan(val);
+  const std::string days = std::to_string(prediction_days);
+  const std::string window = " in the first " + days + " days";
+  if (s.origin == "standard") {
+    const std::string& n = s.name;
+    if (n == "company_employees") return missing ? "company size unknown" : EmployeeBand(val);
+    if (n == "company_revenue") return missing ? "annual revenue unknown" : RevenueBand(val);
+    if (n == "web_visits")
+      return missing ? "no website visits recorded" : Plural(val, "website visit", "website visits");
+    if (n == "web_page_views") return missing ? "no page views recorded" : Plural(val, "page view", "page views");
+    if (n == "form_submissions")
+      return missing ? "no form submissions" : Plural(val, "form submission", "form submissions");
+    if (n == "email_opens")
+      return missing ? "no email opens" : Plural(val, "marketing email opened", "marketing emails opened");
+    if (n == "email_clicks") return missing ? "no email clicks" : Plural(val, "email click", "email clicks");
+    if (n == "calls_before") return Plural(missing ? 0 : val, "call", "calls") + window;
+    if (n == "emails_before") return Plural(missing ? 0 : val, "sales email", "sales emails") + window;
+    if (n == "meetings_before") return Plural(missing ? 0 : val, "meeting", "meetings") + window;
+    if (n == "notes_before") return Plural(missing ? 0 : val, "note", "notes") + window;
+    if (n == "tasks_before") return Plural(missing ? 0 : val, "task", "tasks") + window;
+    if (n == "first_touch_hours") {
+      if (missing) return "no call or email" + window;
+      if (val < 1) return "first call or email within an hour";
+      if (val < 48) return "first call or email after " + FormatNumber(std::round(val)) + " h";
+      return "first call or email after " + FormatNumber(std::round(val / 24)) + " days";
+    }
+    if (n == "usage_active_days")
+      return Plural(missing ? 0 : val, "active product day", "active product days") + window;
+    if (n == "usage_logins") return Plural(missing ? 0 : val, "product login", "product logins") + window;
+    if (n == "usage_key_feature_uses") return Plural(missing ? 0 : val, "key-feature use", "key-feature uses") + window;
+    if (n == "created_by_import") return val > 0.5 ? "imported contact" : "not imported";
+    if (n == "has_phone") return val > 0.5 ? "phone number given" : "no phone number";
+    if (n == "has_company") return val > 0.5 ? "has a company record" : "no company";
+  }
+  switch (s.kind) {
+    case FeatureKind::kCategorical: {
+      size_t hit = s.ncols;
+      for (size_t k = 0; k < s.ncols; ++k)
+        if (v[k] > 0.5f) hit = k;
+      if (hit == s.ncols) {
+        if (s.name == "seniority" || s.name == "job_function") return "no job title";
+        return s.label + " unknown";
+      }
+      const bool other = hit == s.levels.size();
+      const std::string level = other ? "other" : s.levels[hit];
+      if (s.name == "seniority") {
+        if (level == "c_level") return "C-level title";
+        if (level == "vp") return "VP title";
+        if (level == "individual_contributor") return "individual-contributor title";
+        if (level == "student") return "student or intern";
+        return level + " title";
+      }
+      if (s.name == "job_function") return Words(level) + " role";
+      if (s.name == "original_source") return "source: " + Words(level);
+      return s.label + ": " + level;
+    }
+    case FeatureKind::kFlag:
+      if (missing) return s.label + " unknown";
+      return s.label + (val > 0.5 ? ": yes" : ": no");
+    case FeatureKind::kOption:
+      return s.label + (val > 0.5 ? " includes " : " without ") + s.option;
+    case FeatureKind::kDateAge:
+      if (missing) return s.label + " not set";
+      return s.label + " " + Plural(std::round(val), "day", "days") + " before";
+    case FeatureKind::kNumeric:
+      return missing ? s.label + " unknown" : s.label + ": " + FormatNumber(val);
+  }
+  return s.label;
+}
+
+std::string LeadModel::Reasons(const SubModel& sub, const Contributions& c, size_t r, const FeatureMatrix& x,
+                               int k) const {
+  // Each spec's contribution is the sum over its encoded columns (one-hot levels add up to one reason).
+  std::vector<std::pair<double, size_t>> contrib;
+  contrib.reserve(sub.specs.size());
+  size_t offset = 0;
+  for (size_t si : sub.specs) {
+    const auto& s = specs[si];
+    double sum = 0;
+    for (size_t j = 0; j < s.ncols; ++j) sum += static_cast<double>(c.At(r, offset + j));
+    offset += s.ncols;
+    if (std::fabs(sum) >= 0.01) contrib.emplace_back(sum, si);
+  }
+  const size_t top = std::min(contrib.size(), static_cast<size_t>(k));
+  std::partial_sort(contrib.begin(), contrib.begin() + static_cast<std::ptrdiff_t>(top), contrib.end(),
+                    [](const auto& a, const auto& b) { return std::fabs(a.first) > std::fabs(b.first); });
+  std::string out;
+  for (size_t i = 0; i < top; ++i) {
+    if (i) out += "; ";
+    out += Describe(specs[contrib[i].second], x, r);
+    out += contrib[i].first > 0 ? " (+)" : " (−)";
+  }
+  return out;
+}
+
+}  // namespace revlens::insights

@@ -1,0 +1,110 @@
+#pragma once
+/// Internal to lead scoring (scoring.cpp): the lead data as read from the warehouse, the feature specs (standard
+/// and discovered custom properties), their encoding into a matrix, and the trained LeadModel with its reasons.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "insights/gbm.hpp"
+#include "insights/metrics.hpp"
+#include "insights/scoring.hpp"
+#include "warehouse/warehouse.hpp"
+
+namespace revlens::insights {
+
+/// How a feature is encoded.
+enum class FeatureKind { kNumeric, kCategorical, kFlag, kOption, kDateAge };
+
+/// One feature: where its value comes from, how it is encoded and how a reason names it.
+struct FeatureSpec {
+  std::string name;    ///< unique; custom ones are `<object>.<property>` (`companies.tech_stack=snowflake`)
+  std::string column;  ///< column of the lead data
+  FeatureKind kind = FeatureKind::kNumeric;
+  std::string group;   ///< fit | engagement
+  std::string origin;  ///< standard | custom:contacts | custom:companies
+  std::string label;   ///< plain-words label (the property's label for custom ones)
+  std::string option;  ///< kOption: the multi-select option
+  std::vector<std::string> levels;  ///< kCategorical: kept levels; others encode as "other"
+  size_t first_col = 0, ncols = 1;  ///< position in the encoded matrix
+  nlohmann::json ToJson() const;
+  static FeatureSpec FromJson(const nlohmann::json& j);
+};
+
+/// The lead data: the lead_features rows with the custom property columns, as read.
+struct LeadData {
+  warehouse::ResultSet rs;
+  std::map<std::string, size_t> col;  ///< column name -> index in rs
+  std::vector<int64_t> id, created_ms, prediction_ms, sql_ms, opp_ms, customer_ms;  ///< -1 = never
+  std::string as_of_date;
+  int64_t as_of_end_ms = 0;
+  int prediction_days = 14;
+  std::vector<FeatureSpec> custom_candidates;  ///< from the property catalog, before screening
+
+  size_t Rows() const { return id.size(); }
+  /// The value at (row, column name) as a number (NaN for NULL or text that is not a number).
+  double Num(size_t row, const std::string& column) const;
+  /// The value as text ("" for NULL).
+  std::string Text(size_t row, const std::string& column) const;
+  bool Has(const std::string& column) const { return col.count(column) != 0; }
+  /// The outcome time for `target` (-1 = never).
+  int64_t Outcome(size_t row, LeadTarget target) const;
+};
+
+/// Read lead_features joined with the custom property columns of contacts and companies.
+LeadData LoadLeadData(warehouse::Warehouse& wh, const std::string& schema);
+
+/// The standard features (lead_features columns), in order; the sales team's own activity counts (calls, sales
+/// emails, meetings, notes, tasks before the prediction time) only when `sales_activity` is true.
+std::vector<FeatureSpec> StandardFeatureSpecs(bool sales_activity = false);
+
+/// A feature's value per row as one number: numeric value, level index, 0/1; NaN when missing (for drift and the
+/// leakage screen).
+std::vector<double> ScalarValues(const FeatureSpec& spec, const FeatureMatrix& x);
+
+/// Encode rows of `data` with `specs` (whose first_col/ncols are set).
+FeatureMatrix Encode(const LeadData& data, const std::vector<FeatureSpec>& specs, const std::vector<size_t>& rows);
+
+/// Assign matrix positions to specs in order; returns the width.
+size_t LayOut(std::vector<FeatureSpec>& specs);
+
+/// One of the three scores' models.
+struct SubModel {
+  std::string name;              ///< likelihood | fit | engagement
+  std::vector<size_t> specs;     ///< indexes into LeadModel::specs
+  std::vector<size_t> cols;      ///< encoded columns it reads
+  GbmClassifier booster;
+  IsotonicCalibrator calibrator;
+  std::vector<double> cuts;      ///< raw-score quartiles on the calibration slice: {75th, 50th, 25th}
+  std::vector<double> reference; ///< 1001 quantiles of the training raw scores (for percentiles)
+  double Percentile(double margin) const;
+  char Tier(double margin) const;
+};
+
+/// The trained lead model.
+class LeadModel {
+ public:
+  LeadTarget target = LeadTarget::kCustomer;
+  int window_days = 90, prediction_days = 14;
+  std::vector<FeatureSpec> specs;
+  size_t width = 0;
+  std::vector<SubModel> models;  ///< likelihood, fit, engagement
+  PsiReference score_reference;  ///< combined raw score on the training slice
+  std::vector<std::pair<size_t, PsiReference>> feature_references;  ///< top features (spec index)
+  int64_t data_window_end_ms = 0;  ///< last creation time of a training or calibration contact
+  std::string data_window_start, data_window_end;
+  bool usable = false;
+
+  const SubModel& Get(const std::string& name) const;
+  /// The artifact stored in model_runs.artifact.
+  std::string ToArtifact() const;
+  static std::shared_ptr<LeadModel> FromArtifact(const std::string& artifact);
+  /// Reasons: the `k` specs of `sub` with the largest |contribution| in row `r`, in plain words.
+  std::string Reasons(const SubModel& sub, const Contributions& c, size_t r, const FeatureMatrix& x, int k = 3) const;
+  /// A spec's value in row `r` of `x` in plain words ("201–1,000 employees", "3 website visits").
+  std::string Describe(const FeatureSpec& spec, const FeatureMatrix& x, size_t r) const;
+};
+
+}  // namespace revlens::insights
