@@ -41,6 +41,9 @@ void AddCompete(CLI::App& app);  ///< cmd_compete.cpp
 /// `revlens forecast`.
 void AddForecast(CLI::App& app);  ///< cmd_forecast.cpp
 
+/// `revlens activity`.
+void AddActivity(CLI::App& app);  ///< cmd_activity.cpp
+
 /// Remember what to run for a parsed subcommand; its return value is the exit code.
 void SetAction(CLI::App* sub, std::function<int()> action);
 /// Run the action of the deepest parsed subcommand.

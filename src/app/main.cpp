@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   revlens::app::AddIcp(app);
   revlens::app::AddCompete(app);
   revlens::app::AddForecast(app);
+  revlens::app::AddActivity(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
