@@ -44,6 +44,9 @@ void AddForecast(CLI::App& app);  ///< cmd_forecast.cpp
 /// `revlens activity`.
 void AddActivity(CLI::App& app);  ///< cmd_activity.cpp
 
+/// `revlens alert`.
+void AddAlert(CLI::App& app);  ///< cmd_alert.cpp
+
 /// Remember what to run for a parsed subcommand; its return value is the exit code.
 void SetAction(CLI::App* sub, std::function<int()> action);
 /// Run the action of the deepest parsed subcommand.

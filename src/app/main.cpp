@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   revlens::app::AddCompete(app);
   revlens::app::AddForecast(app);
   revlens::app::AddActivity(app);
+  revlens::app::AddAlert(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

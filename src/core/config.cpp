@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 namespace revlens {
 namespace {
@@ -149,6 +150,37 @@ std::string ScrubQuoted(std::string_view desc) {
   return out;
 }
 
+/// `[[webhooks]]`: an array of tables with url, secret_env, secret_file.
+void ApplyWebhooks(const std::string& path, const toml::table& doc, Settings& s) {
+  const toml::node* node = doc.get("webhooks");
+  if (!node) return;
+  const toml::array* arr = node->as_array();
+  if (!arr) FileError(path, node->source().begin.line, "webhooks must be an array of tables: write [[webhooks]]");
+  for (const toml::node& item : *arr) {
+    const toml::table* t = item.as_table();
+    const size_t line = item.source().begin.line;
+    if (!t) FileError(path, line, "each [[webhooks]] entry must be a table");
+    WebhookSetting w;
+    w.where = path + ":" + std::to_string(line);
+    for (const auto& [key, value] : *t) {
+      const size_t kline = value.source().begin.line;
+      const std::string k(key.str());
+      if (k == "secret")
+        FileError(path, kline,
+                  "webhooks.secret does not belong in revlens.toml: put it in an environment variable named by "
+                  "secret_env (default REVLENS_WEBHOOK_SECRET) or a file named by secret_file");
+      const auto* str = value.as_string();
+      if (k != "url" && k != "secret_env" && k != "secret_file")
+        FileError(path, kline, "unknown key '" + k + "' in [[webhooks]] (use url, secret_env, secret_file)");
+      if (!str) FileError(path, kline, "webhooks." + k + " must be a string");
+      (k == "url" ? w.url : k == "secret_env" ? w.secret_env : w.secret_file) = str->get();
+    }
+    if (!(w.url.starts_with("http://") || w.url.starts_with("https://")))
+      FileError(path, line, "[[webhooks]] needs a url starting with http:// or https://");
+    s.webhooks.push_back(std::move(w));
+  }
+}
+
 void ApplyToml(const std::string& path, Settings& s) {
   toml::table doc;
   try {
@@ -174,6 +206,7 @@ void ApplyToml(const std::string& path, Settings& s) {
         s.*(field->member) = {str->get(), {SettingSource::Kind::kToml, path + ":" + std::to_string(line)}};
     }
   }
+  ApplyWebhooks(path, doc, s);
 }
 
 void ApplyDotEnv(const std::string& path, Settings& s) {
@@ -244,6 +277,24 @@ Settings LoadSettings(const SettingsOptions& options) {
     auto v = getenv(f.env_name);
     if (v && !v->empty()) s.*(f.member) = {*v, {SettingSource::Kind::kEnvironment, f.env_name}};
   }
+  // Webhook secrets: the named variable (environment, then .env), else the secret file.
+  if (!s.webhooks.empty()) {
+    std::vector<DotEnvEntry> dotenv;
+    if (auto env_path = ResolvePath(options.dotenv_path, ".env")) dotenv = ParseDotEnv(*env_path);
+    for (WebhookSetting& w : s.webhooks) {
+      if (auto v = getenv(w.secret_env); v && !v->empty()) {
+        w.secret = *v;
+        continue;
+      }
+      for (const DotEnvEntry& e : dotenv)
+        if (e.key == w.secret_env && !e.value.empty()) w.secret = e.value;
+      if (!w.secret.empty() || w.secret_file.empty()) continue;
+      std::ifstream in(w.secret_file, std::ios::binary);
+      if (!in) throw ConfigError(w.where + ": webhook secret_file " + w.secret_file + " cannot be read");
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      w.secret = std::string(Trim(text));
+    }
+  }
   Validate(s);
   return s;
 }
@@ -262,6 +313,14 @@ std::string Settings::Describe() const {
       out += st.IsSet() ? Redact(st.value) : "(empty)";
     if (st.IsSet() || st.source.kind != SettingSource::Kind::kDefault) out += " (" + SourceText(st.source) + ")";
     out += '\n';
+  }
+  for (size_t i = 0; i < webhooks.size(); ++i) {
+    // A webhook URL may carry a token in its path or query: only scheme and host are shown.
+    const std::string& u = webhooks[i].url;
+    const size_t host = u.find("://");
+    const size_t path = u.find_first_of("/?#", host == std::string::npos ? 0 : host + 3);
+    out += "webhooks[" + std::to_string(i + 1) + "] = " + Redact(u.substr(0, path)) + "/*** (secret " +
+           (webhooks[i].secret.empty() ? "not set" : "set") + ") (" + webhooks[i].where + ")\n";
   }
   return out;
 }

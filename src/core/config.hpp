@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/errors.hpp"
 
@@ -36,13 +37,28 @@ struct Setting {
   bool IsSet() const { return !value.empty(); }
 };
 
+/// One `[[webhooks]]` table of revlens.toml: an outbound webhook that receives each alert as signed JSON.
+///   [[webhooks]]
+///   url = "https://example.com/revlens"       # required
+///   secret_env = "REVLENS_WEBHOOK_SECRET"     # environment / .env variable holding the secret (this default)
+///   secret_file = "/run/secrets/revlens_hook" # or a file holding it (used when the variable is unset)
+/// The secret itself never sits in revlens.toml (`secret = ...` is refused).
+struct WebhookSetting {
+  std::string url;
+  std::string secret;  ///< resolved; empty when neither the variable nor the file gives one. Never printed.
+  std::string secret_env = "REVLENS_WEBHOOK_SECRET";
+  std::string secret_file;
+  std::string where;  ///< `revlens.toml:12`
+};
+
 /// Everything revlens reads from its configuration.
 struct Settings {
   Setting hubspot_access_token;
   Setting hubspot_api_base{"https://api.hubapi.com", {}};
   Setting hubspot_client_secret;
   Setting warehouse_url{"duckdb://revlens.duckdb", {}};
-  Setting slack_webhook_url;
+  Setting slack_webhook_url;  ///< one or more incoming-webhook URLs, separated by commas or whitespace
+  std::vector<WebhookSetting> webhooks;
 
   /// Summarize for logs and `--help` output: URLs with passwords hidden, secrets as "set"/"not set", each with
   /// its source. Never contains a token, secret, webhook URL or password.
