@@ -47,6 +47,12 @@ void AddActivity(CLI::App& app);  ///< cmd_activity.cpp
 /// `revlens alert`.
 void AddAlert(CLI::App& app);  ///< cmd_alert.cpp
 
+/// `revlens run`.
+void AddRun(CLI::App& app);  ///< cmd_run.cpp
+
+/// `revlens report`.
+void AddReport(CLI::App& app);  ///< cmd_report.cpp
+
 /// Remember what to run for a parsed subcommand; its return value is the exit code.
 void SetAction(CLI::App* sub, std::function<int()> action);
 /// Run the action of the deepest parsed subcommand.

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   revlens::app::AddForecast(app);
   revlens::app::AddActivity(app);
   revlens::app::AddAlert(app);
+  revlens::app::AddRun(app);
+  revlens::app::AddReport(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
