@@ -21,7 +21,7 @@ fi
 
 ./cmake/fetch_duckdb.sh "$root/third_party/duckdb"
 
-for dir in tests/node; do
+for dir in tests/node tests/browser web; do
   if [ -f "$dir/package-lock.json" ]; then
     if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
       echo "deps: npm ci in $dir"

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   revlens::app::AddAlert(app);
   revlens::app::AddRun(app);
   revlens::app::AddReport(app);
+  revlens::app::AddDashboard(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
