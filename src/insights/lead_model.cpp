@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <set>
 
@@ -346,7 +347,9 @@ size_t LayOut(std::vector<FeatureSpec>& specs) {
   return col;
 }
 
-FeatureMatrix Encode(const LeadData& data, const std::vector<FeatureSpec>& specs, const std::vector<size_t>& rows) {
+FeatureMatrix Encode(const LeadData& data, const std::vector<FeatureSpec>& specs, const std::vector<size_t>& rows,
+                     bool onehot_missing) {
+  const float off = onehot_missing ? std::numeric_limits<float>::quiet_NaN() : 0.0f;
   size_t width = 0;
   for (const auto& s : specs) width = std::max(width, s.first_col + s.ncols);
   FeatureMatrix x(rows.size(), width);
@@ -374,7 +377,7 @@ FeatureMatrix Encode(const LeadData& data, const std::vector<FeatureSpec>& specs
           break;
         }
         case FeatureKind::kCategorical: {
-          for (size_t k = 0; k < s.ncols; ++k) out[k] = 0.0f;
+          for (size_t k = 0; k < s.ncols; ++k) out[k] = off;
           const std::string v = has ? data.Text(r, s.column) : "";
           if (v.empty()) break;
           const auto it = std::find(s.levels.begin(), s.levels.end(), v);
@@ -431,6 +434,7 @@ std::string LeadModel::ToArtifact() const {
   j["prediction_days"] = prediction_days;
   j["width"] = width;
   j["usable"] = usable;
+  j["onehot_missing"] = onehot_missing;
   j["data_window"] = {{"start", data_window_start}, {"end", data_window_end}, {"end_ms", data_window_end_ms}};
   for (const auto& s : specs) j["specs"].push_back(s.ToJson());
   for (const auto& m : models) {
@@ -463,6 +467,7 @@ std::shared_ptr<LeadModel> LeadModel::FromArtifact(const std::string& artifact) 
   m->prediction_days = j.at("prediction_days").get<int>();
   m->width = j.at("width").get<size_t>();
   m->usable = j.at("usable").get<bool>();
+  m->onehot_missing = j.value("onehot_missing", false);
   m->data_window_start = j.at("data_window").at("start").get<std::string>();
   m->data_window_end = j.at("data_window").at("end").get<std::string>();
   m->data_window_end_ms = j.at("data_window").at("end_ms").get<int64_t>();
@@ -487,7 +492,10 @@ std::shared_ptr<LeadModel> LeadModel::FromArtifact(const std::string& artifact) 
 }
 
 std::string LeadModel::Describe(const FeatureSpec& s, const FeatureMatrix& x, size_t r) const {
-  const float* v = &x.values[r * x.cols + s.first_col];
+  return Describe(s, &x.values[r * x.cols + s.first_col]);
+}
+
+std::string LeadModel::Describe(const FeatureSpec& s, const float* v) const {
   const double val = static_cast<double>(v[0]);
   const bool missing = std::isnan(val);
   const std::string days = std::to_string(prediction_days);
@@ -561,25 +569,61 @@ std::string LeadModel::Describe(const FeatureSpec& s, const FeatureMatrix& x, si
 
 std::string LeadModel::Reasons(const SubModel& sub, const Contributions& c, size_t r, const FeatureMatrix& x,
                                int k) const {
-  // Each spec's contribution is the sum over its encoded columns (one-hot levels add up to one reason).
-  std::vector<std::pair<double, size_t>> contrib;
-  contrib.reserve(sub.specs.size());
+  std::vector<double> contrib(sub.cols.size());
+  for (size_t j = 0; j < contrib.size(); ++j) contrib[j] = static_cast<double>(c.At(r, j));
+  return Reasons(sub, contrib.data(), &x.values[r * x.cols], nullptr, k);
+}
+
+std::string LeadModel::Reasons(const SubModel& sub, const double* contrib, const float* row, ReasonCache* cache,
+                               int k) const {
+  // Each spec's contribution is the sum over its encoded columns (one-hot levels add up to one reason); the top
+  // `k` by |contribution| are kept in a small sorted array (k is 3: cheaper than collecting and sorting all).
+  constexpr size_t kMaxReasons = 8;
+  const size_t top_n = std::min(static_cast<size_t>(std::max(k, 0)), kMaxReasons);
+  std::pair<double, size_t> top[kMaxReasons];
+  size_t found = 0;
   size_t offset = 0;
   for (size_t si : sub.specs) {
     const auto& s = specs[si];
     double sum = 0;
-    for (size_t j = 0; j < s.ncols; ++j) sum += static_cast<double>(c.At(r, offset + j));
+    for (size_t j = 0; j < s.ncols; ++j) sum += contrib[offset + j];
     offset += s.ncols;
-    if (std::fabs(sum) >= 0.01) contrib.emplace_back(sum, si);
+    if (!(std::fabs(sum) >= 0.01) || top_n == 0) continue;
+    if (found == top_n && std::fabs(sum) <= std::fabs(top[found - 1].first)) continue;
+    size_t pos = found < top_n ? found++ : top_n - 1;
+    while (pos > 0 && std::fabs(top[pos - 1].first) < std::fabs(sum)) {
+      top[pos] = top[pos - 1];
+      --pos;
+    }
+    top[pos] = {sum, si};
   }
-  const size_t top = std::min(contrib.size(), static_cast<size_t>(k));
-  std::partial_sort(contrib.begin(), contrib.begin() + static_cast<std::ptrdiff_t>(top), contrib.end(),
-                    [](const auto& a, const auto& b) { return std::fabs(a.first) > std::fabs(b.first); });
   std::string out;
-  for (size_t i = 0; i < top; ++i) {
+  for (size_t i = 0; i < found; ++i) {
     if (i) out += "; ";
-    out += Describe(specs[contrib[i].second], x, r);
-    out += contrib[i].first > 0 ? " (+)" : " (−)";
+    const FeatureSpec& s = specs[top[i].second];
+    const float* v = row + s.first_col;
+    if (cache) {
+      // Key: the spec and its value (the level for a one-hot category, the float's bits otherwise).
+      uint32_t value_key = 0xffffffffu;
+      if (s.kind == FeatureKind::kCategorical) {
+        for (size_t j = 0; j < s.ncols; ++j)
+          if (v[j] > 0.5f) value_key = static_cast<uint32_t>(j);
+      } else {
+        std::memcpy(&value_key, v, sizeof(value_key));
+      }
+      const uint64_t key = (static_cast<uint64_t>(top[i].second) << 32) | value_key;
+      const auto it = cache->phrases.find(key);
+      if (it != cache->phrases.end()) {
+        out += it->second;
+      } else {
+        std::string phrase = Describe(s, v);
+        out += phrase;
+        if (cache->phrases.size() < cache->max_entries) cache->phrases.emplace(key, std::move(phrase));
+      }
+    } else {
+      out += Describe(s, v);
+    }
+    out += top[i].first > 0 ? " (+)" : " (−)";
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "insights/gbm.hpp"
@@ -23,10 +24,10 @@ struct FeatureSpec {
   std::string name;    ///< unique; custom ones are `<object>.<property>` (`companies.tech_stack=snowflake`)
   std::string column;  ///< column of the lead data
   FeatureKind kind = FeatureKind::kNumeric;
-  std::string group;   ///< fit | engagement
-  std::string origin;  ///< standard | custom:contacts | custom:companies
-  std::string label;   ///< plain-words label (the property's label for custom ones)
-  std::string option;  ///< kOption: the multi-select option
+  std::string group;                ///< fit | engagement
+  std::string origin;               ///< standard | custom:contacts | custom:companies
+  std::string label;                ///< plain-words label (the property's label for custom ones)
+  std::string option;               ///< kOption: the multi-select option
   std::vector<std::string> levels;  ///< kCategorical: kept levels; others encode as "other"
   size_t first_col = 0, ncols = 1;  ///< position in the encoded matrix
   nlohmann::json ToJson() const;
@@ -36,7 +37,7 @@ struct FeatureSpec {
 /// The lead data: the lead_features rows with the custom property columns, as read.
 struct LeadData {
   warehouse::ResultSet rs;
-  std::map<std::string, size_t> col;  ///< column name -> index in rs
+  std::map<std::string, size_t> col;                                                ///< column name -> index in rs
   std::vector<int64_t> id, created_ms, prediction_ms, sql_ms, opp_ms, customer_ms;  ///< -1 = never
   std::string as_of_date;
   int64_t as_of_end_ms = 0;
@@ -64,23 +65,32 @@ std::vector<FeatureSpec> StandardFeatureSpecs(bool sales_activity = false);
 /// leakage screen).
 std::vector<double> ScalarValues(const FeatureSpec& spec, const FeatureMatrix& x);
 
-/// Encode rows of `data` with `specs` (whose first_col/ncols are set).
-FeatureMatrix Encode(const LeadData& data, const std::vector<FeatureSpec>& specs, const std::vector<size_t>& rows);
+/// Encode rows of `data` with `specs` (whose first_col/ncols are set). A category's one-hot columns hold 1 for its
+/// level and, for the other levels, 0 or (`onehot_missing`) NaN: XGBoost then stores only the 1s, which makes
+/// training on wide one-hot matrices several times cheaper and splits the same way (1 versus the rest).
+FeatureMatrix Encode(const LeadData& data, const std::vector<FeatureSpec>& specs, const std::vector<size_t>& rows,
+                     bool onehot_missing = false);
 
 /// Assign matrix positions to specs in order; returns the width.
 size_t LayOut(std::vector<FeatureSpec>& specs);
 
 /// One of the three scores' models.
 struct SubModel {
-  std::string name;              ///< likelihood | fit | engagement
-  std::vector<size_t> specs;     ///< indexes into LeadModel::specs
-  std::vector<size_t> cols;      ///< encoded columns it reads
+  std::string name;           ///< likelihood | fit | engagement
+  std::vector<size_t> specs;  ///< indexes into LeadModel::specs
+  std::vector<size_t> cols;   ///< encoded columns it reads
   GbmClassifier booster;
   IsotonicCalibrator calibrator;
-  std::vector<double> cuts;      ///< raw-score quartiles on the calibration slice: {75th, 50th, 25th}
-  std::vector<double> reference; ///< 1001 quantiles of the training raw scores (for percentiles)
+  std::vector<double> cuts;       ///< raw-score quartiles on the calibration slice: {75th, 50th, 25th}
+  std::vector<double> reference;  ///< 1001 quantiles of the training raw scores (for percentiles)
   double Percentile(double margin) const;
   char Tier(double margin) const;
+};
+
+/// A memo of reason phrases (a phrase depends only on the feature and the row's value): one per scoring thread.
+struct ReasonCache {
+  std::unordered_map<uint64_t, std::string> phrases;
+  size_t max_entries = 200000;  ///< past this, phrases are built without being kept
 };
 
 /// The trained lead model.
@@ -90,21 +100,32 @@ class LeadModel {
   int window_days = 90, prediction_days = 14;
   std::vector<FeatureSpec> specs;
   size_t width = 0;
-  std::vector<SubModel> models;  ///< likelihood, fit, engagement
-  PsiReference score_reference;  ///< combined raw score on the training slice
+  std::vector<SubModel> models;                                     ///< likelihood, fit, engagement
+  PsiReference score_reference;                                     ///< combined raw score on the training slice
   std::vector<std::pair<size_t, PsiReference>> feature_references;  ///< top features (spec index)
   int64_t data_window_end_ms = 0;  ///< last creation time of a training or calibration contact
   std::string data_window_start, data_window_end;
   bool usable = false;
+  bool onehot_missing = false;  ///< how the boosters were trained (see Encode); absent in older artifacts = false
 
+  /// Encode rows of `data` the way this model's boosters were trained.
+  FeatureMatrix EncodeRows(const LeadData& data, const std::vector<size_t>& rows) const {
+    return Encode(data, specs, rows, onehot_missing);
+  }
   const SubModel& Get(const std::string& name) const;
   /// The artifact stored in model_runs.artifact.
   std::string ToArtifact() const;
   static std::shared_ptr<LeadModel> FromArtifact(const std::string& artifact);
   /// Reasons: the `k` specs of `sub` with the largest |contribution| in row `r`, in plain words.
   std::string Reasons(const SubModel& sub, const Contributions& c, size_t r, const FeatureMatrix& x, int k = 3) const;
+  /// The same from one row's contributions (`contrib`: sub.cols.size() values, in sub.cols order) and the row's
+  /// encoded values (`row`: width values), with phrases memoized in `cache` (may be null).
+  std::string Reasons(const SubModel& sub, const double* contrib, const float* row, ReasonCache* cache,
+                      int k = 3) const;
   /// A spec's value in row `r` of `x` in plain words ("201–1,000 employees", "3 website visits").
   std::string Describe(const FeatureSpec& spec, const FeatureMatrix& x, size_t r) const;
+  /// The same from the spec's encoded values (`v` points at its first column).
+  std::string Describe(const FeatureSpec& spec, const float* v) const;
 };
 
 }  // namespace revlens::insights

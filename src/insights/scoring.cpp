@@ -8,11 +8,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <limits>
 #include <numeric>
 #include <random>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "core/errors.hpp"
 #include "core/time_util.hpp"
@@ -388,9 +390,25 @@ struct Scored {
   std::vector<double> margin;  ///< combined log-odds per row
 };
 
-/// Score every row of `x` in chunks (contributions for a million rows would not fit otherwise).
-std::vector<LeadScore> ScoreRows(const LeadModel& m, const FeatureMatrix& x, ReasonMode mode) {
-  const bool approximate = mode == ReasonMode::kApproximate || (mode == ReasonMode::kAuto && x.rows > 200000);
+/// Store one sub-model's margin and reasons in a scored row.
+void Assign(const SubModel& sub, double margin, std::string reasons, LeadScore& s) {
+  if (sub.name == "likelihood") {
+    s.margin = margin;
+    s.likelihood = 100.0 * sub.calibrator.Apply(margin);
+    s.tier = sub.Tier(margin);
+    s.reasons = std::move(reasons);
+  } else if (sub.name == "fit") {
+    s.fit = sub.Percentile(margin);
+    s.fit_reasons = std::move(reasons);
+  } else {
+    s.engagement = sub.Percentile(margin);
+    s.engagement_reasons = std::move(reasons);
+  }
+}
+
+/// XGBoost's own contribution path, in chunks (contributions for a million rows would not fit otherwise): only for
+/// exact reasons from trees too deep for the exact tables (TreeEnsemble::kMaxExactSplits).
+std::vector<LeadScore> ScoreRowsXgboost(const LeadModel& m, const FeatureMatrix& x) {
   std::vector<LeadScore> out(x.rows);
   constexpr size_t kChunk = 50000;
   std::vector<size_t> idx;
@@ -402,26 +420,64 @@ std::vector<LeadScore> ScoreRows(const LeadModel& m, const FeatureMatrix& x, Rea
     for (const auto& sub : m.models) {
       const FeatureMatrix xs = chunk.SelectCols(sub.cols);
       const auto margin = sub.booster.PredictMargin(xs);
-      const Contributions c = sub.booster.PredictContributions(xs, approximate);
-      for (size_t i = 0; i < chunk.rows; ++i) {
-        LeadScore& s = out[start + i];
-        const double mg = static_cast<double>(margin[i]);
-        std::string reasons = m.Reasons(sub, c, i, chunk);
-        if (sub.name == "likelihood") {
-          s.margin = mg;
-          s.likelihood = 100.0 * sub.calibrator.Apply(mg);
-          s.tier = sub.Tier(mg);
-          s.reasons = std::move(reasons);
-        } else if (sub.name == "fit") {
-          s.fit = sub.Percentile(mg);
-          s.fit_reasons = std::move(reasons);
-        } else {
-          s.engagement = sub.Percentile(mg);
-          s.engagement_reasons = std::move(reasons);
-        }
-      }
+      const Contributions c = sub.booster.XgboostContributions(xs, false);
+      for (size_t i = 0; i < chunk.rows; ++i)
+        Assign(sub, static_cast<double>(margin[i]), m.Reasons(sub, c, i, chunk), out[start + i]);
     }
   }
+  return out;
+}
+
+/// Score every row of `x`: per row and sub-model, one pass over the trees' flat tables (TreeEnsemble) gives the
+/// margin and the contributions; the rows are split in contiguous ranges over the cores.
+std::vector<LeadScore> ScoreRows(const LeadModel& m, const FeatureMatrix& x, ReasonMode mode) {
+  const bool approximate = mode == ReasonMode::kApproximate || (mode == ReasonMode::kAuto && x.rows > 200000);
+  std::vector<const TreeEnsemble*> trees;  // built here, before the threads start
+  for (const auto& sub : m.models) {
+    trees.push_back(&sub.booster.Trees());
+    if (!approximate && !trees.back()->HasExact()) return ScoreRowsXgboost(m, x);
+  }
+  std::vector<LeadScore> out(x.rows);
+  auto work = [&](size_t begin, size_t end) {
+    ReasonCache cache;
+    std::vector<float> sub_row;
+    std::vector<double> contrib;
+    for (size_t r = begin; r < end; ++r) {
+      const float* row = &x.values[r * x.cols];
+      for (size_t k = 0; k < m.models.size(); ++k) {
+        const SubModel& sub = m.models[k];
+        sub_row.resize(sub.cols.size());
+        for (size_t j = 0; j < sub.cols.size(); ++j) sub_row[j] = row[sub.cols[j]];
+        contrib.assign(sub.cols.size() + 1, 0.0);
+        const double margin = trees[k]->Contribute(sub_row.data(), !approximate, contrib.data());
+        Assign(sub, margin, m.Reasons(sub, contrib.data(), row, &cache), out[r]);
+      }
+    }
+  };
+  constexpr size_t kRowsPerThread = 4000;  // below this a thread costs more than it saves
+  const size_t threads =
+      std::clamp<size_t>(x.rows / kRowsPerThread, 1, std::max(1u, std::thread::hardware_concurrency()));
+  if (threads == 1) {
+    work(0, x.rows);
+    return out;
+  }
+  std::vector<std::exception_ptr> errors(threads);
+  {
+    std::vector<std::jthread> pool;
+    pool.reserve(threads);
+    for (size_t t = 0; t < threads; ++t) {
+      const size_t begin = x.rows * t / threads, end = x.rows * (t + 1) / threads;
+      pool.emplace_back([&, t, begin, end] {
+        try {
+          work(begin, end);
+        } catch (...) {
+          errors[t] = std::current_exception();
+        }
+      });
+    }
+  }
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
   return out;
 }
 
@@ -610,7 +666,7 @@ EncodedContacts EncodeLiveContacts(Warehouse& wh, const std::string& schema, con
   std::iota(all.begin(), all.end(), size_t{0});
   EncodedContacts e;
   e.contact_ids = d.id;
-  e.x = Encode(d, model.specs, all);
+  e.x = model.EncodeRows(d, all);
   return e;
 }
 
@@ -745,9 +801,34 @@ ScoringReport RunLeadScoring(Warehouse& wh, const ScoringOptions& o) {
     model->width = LayOut(model->specs);
     std::vector<size_t> all(d.Rows());
     std::iota(all.begin(), all.end(), size_t{0});
-    const FeatureMatrix x_train = Encode(d, model->specs, train), x_cal = Encode(d, model->specs, cal),
-                        x_test = Encode(d, model->specs, test);
+    model->onehot_missing = true;
+    const FeatureMatrix x_train = model->EncodeRows(d, train), x_cal = model->EncodeRows(d, cal),
+                        x_test = model->EncodeRows(d, test);
     std::vector<float> ftrain(ytrain.begin(), ytrain.end()), fcal(ycal.begin(), ycal.end());
+    // Case-control sampling of the non-conversions when the training slice is large (ScoringOptions).
+    std::vector<size_t> fit_rows;
+    std::vector<float> fit_weights;
+    const auto train_pos = static_cast<size_t>(std::count(ytrain.begin(), ytrain.end(), 1));
+    const bool sampled = o.max_training_rows > 0 && train.size() > o.max_training_rows &&
+                         o.max_training_rows > train_pos && train.size() > train_pos;
+    if (sampled) {
+      const double keep =
+          static_cast<double>(o.max_training_rows - train_pos) / static_cast<double>(train.size() - train_pos);
+      for (size_t i = 0; i < train.size(); ++i) {
+        if (ytrain[i] == 1) {
+          fit_rows.push_back(i);
+          fit_weights.push_back(1.0f);
+        } else if (AbGroup(d.id[train[i]], keep, "revlens-lead-train-sample") == "holdout") {
+          fit_rows.push_back(i);
+          fit_weights.push_back(static_cast<float>(1.0 / keep));
+        }
+      }
+      Progress(o, "training on every conversion and " + std::to_string(fit_rows.size() - train_pos) + " of " +
+                      std::to_string(train.size() - train_pos) + " non-conversions (weighted) ...");
+    }
+    const FeatureMatrix x_fit = sampled ? x_train.SelectRows(fit_rows) : FeatureMatrix();
+    std::vector<float> ffit;
+    for (size_t i : fit_rows) ffit.push_back(ftrain[i]);
 
     for (const char* name : {"likelihood", "fit", "engagement"}) {
       SubModel sub;
@@ -764,14 +845,19 @@ ScoringReport RunLeadScoring(Warehouse& wh, const ScoringOptions& o) {
                       std::to_string(sub.specs.size()) + " features ...");
       GbmClassifier booster(o.gbm);
       const FeatureMatrix xs_train = x_train.SelectCols(sub.cols), xs_cal = x_cal.SelectCols(sub.cols);
-      booster.Fit(xs_train, ftrain, &xs_cal, &fcal);
+      if (sampled) {
+        booster.Fit(x_fit.SelectCols(sub.cols), ffit, &xs_cal, &fcal, &fit_weights);
+      } else {
+        booster.Fit(xs_train, ftrain, &xs_cal, &fcal);
+      }
       sub.booster = std::move(booster);
       const auto m_cal = ToDouble(sub.booster.PredictMargin(xs_cal));
       sub.calibrator.Fit(m_cal, ycal);
       sub.cuts = Quantiles(m_cal, {0.75, 0.5, 0.25});
       std::vector<double> probs(1001);
       for (size_t k = 0; k < probs.size(); ++k) probs[k] = static_cast<double>(k) / 1000.0;
-      sub.reference = Quantiles(ToDouble(sub.booster.PredictMargin(xs_train)), probs);
+      const auto m_train = ToDouble(sub.booster.PredictMargin(xs_train));
+      sub.reference = Quantiles(m_train, probs);
       const auto m_test = ToDouble(sub.booster.PredictMargin(x_test.SelectCols(sub.cols)));
       const ScoreMetrics metrics = Evaluate(sub, m_test, ytest);
       if (sub.name == "likelihood") {
@@ -795,7 +881,7 @@ ScoringReport RunLeadScoring(Warehouse& wh, const ScoringOptions& o) {
         std::sort(rep.features.begin(), rep.features.end(),
                   [](const auto& a, const auto& b) { return a.importance > b.importance; });
         // Drift references: the training score and the top features.
-        model->score_reference = MakePsiReference(ToDouble(sub.booster.PredictMargin(xs_train)));
+        model->score_reference = MakePsiReference(m_train);
         for (size_t k = 0; k < rep.features.size() && k < kTopDriftFeatures; ++k) {
           for (size_t i = 0; i < model->specs.size(); ++i) {
             if (model->specs[i].name != rep.features[k].name) continue;
@@ -848,7 +934,7 @@ ScoringReport RunLeadScoring(Warehouse& wh, const ScoringOptions& o) {
   const auto t_score = std::chrono::steady_clock::now();
   std::vector<size_t> all(d.Rows());
   std::iota(all.begin(), all.end(), size_t{0});
-  const FeatureMatrix x_all = Encode(d, model->specs, all);
+  const FeatureMatrix x_all = model->EncodeRows(d, all);
   const std::vector<LeadScore> scores = ScoreRows(*model, x_all, o.reasons);
   rep.score_seconds = Seconds(t_score);
   rep.scored = static_cast<int64_t>(scores.size());

@@ -1,12 +1,13 @@
 // The XGBoost estimator: learns a known signal, early stopping, contributions that add up to the margin, save and
 // load to bytes, errors with XGBoost's own message.
+#include "insights/gbm.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
 #include "core/errors.hpp"
-#include "insights/gbm.hpp"
 #include "insights/metrics.hpp"
 
 namespace revlens::insights {
@@ -30,7 +31,9 @@ void MakeData(size_t n, uint64_t seed, FeatureMatrix* x, std::vector<float>* y, 
   }
 }
 
-std::vector<int> Ints(const std::vector<float>& y) { return std::vector<int>(y.begin(), y.end()); }
+std::vector<int> Ints(const std::vector<float>& y) {
+  return std::vector<int>(y.begin(), y.end());
+}
 
 TEST(Gbm, LearnsAKnownSignalAndStopsEarly) {
   FeatureMatrix x, xv, xt;
@@ -75,9 +78,48 @@ TEST(Gbm, ContributionsAddUpToTheMarginAndFavourTheSignal) {
       EXPECT_NEAR(s, margin[r], 1e-3);
       for (size_t j = 0; j < 3; ++j) imp[j] += std::fabs(c.At(r, j));
     }
-    EXPECT_GT(imp[0], imp[1]);  // coefficient 2 beats 1
+    EXPECT_GT(imp[0], imp[1]);      // coefficient 2 beats 1
     EXPECT_GT(imp[1], 3 * imp[2]);  // noise matters least
   }
+}
+
+// The hand-written tree tables (TreeEnsemble) against XGBoost's own contributions: Saabas and exact TreeSHAP per
+// feature to 1e-4, margins too, on depth-3 trees (exact tables) and depth-5 trees (XGBoost's exact path).
+TEST(Gbm, TreeTablesEqualXgboostContributions) {
+  FeatureMatrix x;
+  std::vector<float> y;
+  std::vector<double> p;
+  MakeData(3000, 6, &x, &y, &p);
+  for (int depth : {3, 5}) {
+    GbmParams params;
+    params.max_rounds = 60;
+    params.max_depth = depth;
+    params.learning_rate = 0.2;
+    GbmClassifier m(params);
+    m.Fit(x, y);
+    EXPECT_EQ(m.Trees().NumTrees(), 60u);
+    EXPECT_EQ(m.Trees().HasExact(), depth == 3);
+    const auto margin = m.PredictMargin(x);
+    for (size_t r = 0; r < x.rows; ++r) EXPECT_NEAR(m.Trees().Margin(&x.values[r * x.cols]), margin[r], 1e-4);
+    for (bool approximate : {true, false}) {
+      const auto ours = m.PredictContributions(x, approximate);
+      const auto ref = m.XgboostContributions(x, approximate);
+      ASSERT_EQ(ours.values.size(), ref.values.size());
+      double max_diff = 0, total = 0;
+      for (size_t i = 0; i < ours.values.size(); ++i) {
+        max_diff = std::max(max_diff, static_cast<double>(std::fabs(ours.values[i] - ref.values[i])));
+        total += std::fabs(ref.values[i]);
+      }
+      EXPECT_LT(max_diff, 1e-4) << "depth " << depth << (approximate ? " approximate" : " exact");
+      EXPECT_GT(total, 100.0);  // the contributions are not all zero
+    }
+  }
+  // A loaded model has the same tables.
+  GbmClassifier m;
+  m.Fit(x, y);
+  const GbmClassifier back = GbmClassifier::Load(m.Save());
+  const auto a = m.PredictContributions(x), b = back.PredictContributions(x);
+  for (size_t i = 0; i < a.values.size(); ++i) EXPECT_FLOAT_EQ(a.values[i], b.values[i]);
 }
 
 TEST(Gbm, SavesAndLoadsToBytes) {
