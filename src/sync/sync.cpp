@@ -866,6 +866,11 @@ class Syncer {
       stored[i] = LoadStored(plans[i]->type);
     }
 
+    // The fetchers run on several threads: every state entry they touch exists before they start, so no thread
+    // inserts into the map while another reads it.
+    std::vector<StateRow*> plan_states(plans.size());
+    for (size_t i = 0; i < plans.size(); ++i) plan_states[i] = &states_[plans[i]->type];
+
     std::atomic<bool> cancelled{false};
     Context ctx{client_, options_, writer_, tally_, summary_.run_id, synced_at_, cancelled};
     std::atomic<size_t> next{0};
@@ -878,7 +883,7 @@ class Syncer {
         try {
           for (size_t i = next++; i < plans.size(); i = next++) {
             if (cancelled.load()) break;
-            ObjectFetcher f(ctx, *plans[i], states_[plans[i]->type], stored[i]);
+            ObjectFetcher f(ctx, *plans[i], *plan_states[i], stored[i]);
             f.Run();
           }
         } catch (...) {
