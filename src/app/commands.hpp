@@ -56,6 +56,9 @@ void AddReport(CLI::App& app);  ///< cmd_report.cpp
 /// `revlens dashboard`.
 void AddDashboard(CLI::App& app);  ///< cmd_dashboard.cpp
 
+/// `revlens init`.
+void AddInit(CLI::App& app);  ///< cmd_init.cpp
+
 /// Remember what to run for a parsed subcommand; its return value is the exit code.
 void SetAction(CLI::App* sub, std::function<int()> action);
 /// Run the action of the deepest parsed subcommand.

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   revlens::app::AddRun(app);
   revlens::app::AddReport(app);
   revlens::app::AddDashboard(app);
+  revlens::app::AddInit(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

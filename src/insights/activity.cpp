@@ -14,6 +14,7 @@
 #include "core/errors.hpp"
 #include "core/time_util.hpp"
 #include "insights/stats.hpp"
+#include "insights/table_util.hpp"
 #include "warehouse/warehouse.hpp"
 
 namespace revlens::insights {
@@ -32,40 +33,6 @@ constexpr int64_t kMicrosPerMs = 1000;
 /// HubSpot's default "Connected" call outcome (hs_call_disposition holds the outcome's GUID).
 constexpr const char* kConnectedDisposition = "f240bbac-87c9-4f6e-bf70-924b57d47db7";
 
-double Since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-std::optional<int64_t> OptInt(const Value& v) {
-  if (warehouse::IsNull(v)) return std::nullopt;
-  return warehouse::AsInt64(v);
-}
-std::optional<double> OptDouble(const Value& v) {
-  if (warehouse::IsNull(v)) return std::nullopt;
-  return warehouse::AsDouble(v);
-}
-std::string OptString(const Value& v) {
-  if (warehouse::IsNull(v)) return {};
-  if (const auto* s = std::get_if<std::string>(&v)) return *s;
-  return warehouse::ToString(v);
-}
-std::optional<Timestamp> OptTimestamp(const Value& v) {
-  if (const auto* t = std::get_if<Timestamp>(&v)) return *t;
-  if (const auto* d = std::get_if<Date>(&v)) return Timestamp{int64_t{d->days} * kDayMs * kMicrosPerMs};
-  if (const auto* s = std::get_if<std::string>(&v)) return warehouse::ParseTimestamp(*s);
-  return std::nullopt;
-}
-bool OptBool(const Value& v) {
-  return !warehouse::IsNull(v) && warehouse::AsBool(v);
-}
-Value V(const std::optional<double>& v) {
-  return v ? Value(*v) : Value();
-}
-Value V(const std::optional<int64_t>& v) {
-  return v ? Value(*v) : Value();
-}
-Value V(const std::optional<Timestamp>& v) {
-  return v ? Value(*v) : Value();
-}
 Value S(const std::string& s) {
   return s.empty() ? Value() : Value(s);
 }
@@ -76,22 +43,6 @@ int64_t Ms(Timestamp t) {
 Date WeekOf(int64_t ms) {
   const int64_t days = FloorDiv(ms, kDayMs);
   return Date{static_cast<int32_t>(days - ((days + 3) % 7 + 7) % 7)};
-}
-std::string Ident(const std::string& schema, const std::string& table) {
-  return Warehouse::QualifiedName(schema, table);
-}
-void RequireTable(Warehouse& wh, const std::string& schema, const std::string& table) {
-  if (!wh.TableExists(schema, table))
-    throw ConfigError(schema + "." + table + " does not exist: run `revlens build` first (and check --schema)");
-}
-std::optional<double> Median(std::vector<double> v) {
-  if (v.empty()) return std::nullopt;
-  const size_t mid = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
-  const double hi = v[mid];
-  if (v.size() % 2) return hi;
-  const double lo = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
-  return (lo + hi) / 2;
 }
 std::string Segment(const std::string& industry, const std::string& size_band) {
   if (industry.empty() && size_band.empty()) return {};
@@ -1236,18 +1187,6 @@ const std::vector<Column>& StaleColumns() {
                                         {"stale_days", ColumnType::kBigInt},
                                         {"computed_at", ColumnType::kTimestamp}};
   return c;
-}
-
-void ResetTable(Warehouse& wh, const std::string& schema, const std::string& table,
-                const std::vector<Column>& columns) {
-  if (wh.TableExists(schema, table)) {
-    if (wh.Columns(schema, table) == columns) {
-      wh.Execute("DELETE FROM " + Ident(schema, table));
-      return;
-    }
-    wh.Execute("DROP TABLE " + Ident(schema, table));
-  }
-  wh.CreateTable(schema, table, columns);
 }
 
 std::vector<Value> WeekRow(const Value& run, const RepWeek& w, bool team, const Value& at) {

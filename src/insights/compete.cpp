@@ -18,6 +18,7 @@
 #include "core/errors.hpp"
 #include "core/time_util.hpp"
 #include "insights/stats.hpp"
+#include "insights/table_util.hpp"
 #include "warehouse/warehouse.hpp"
 
 namespace revlens::insights {
@@ -31,59 +32,12 @@ using warehouse::Value;
 using warehouse::Warehouse;
 using Clock = std::chrono::steady_clock;
 
-double Since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-std::optional<int64_t> OptInt(const Value& v) {
-  if (warehouse::IsNull(v)) return std::nullopt;
-  return warehouse::AsInt64(v);
-}
-std::optional<double> OptDouble(const Value& v) {
-  if (warehouse::IsNull(v)) return std::nullopt;
-  return warehouse::AsDouble(v);
-}
-std::string OptString(const Value& v) {
-  if (warehouse::IsNull(v)) return {};
-  if (const auto* s = std::get_if<std::string>(&v)) return *s;
-  return warehouse::ToString(v);
-}
-std::optional<Timestamp> OptTimestamp(const Value& v) {
-  if (const auto* t = std::get_if<Timestamp>(&v)) return *t;
-  if (const auto* d = std::get_if<Date>(&v)) return Timestamp{int64_t{d->days} * 86400 * 1000000};
-  if (const auto* s = std::get_if<std::string>(&v)) return warehouse::ParseTimestamp(*s);
-  return std::nullopt;
-}
-bool OptBool(const Value& v) {
-  return !warehouse::IsNull(v) && warehouse::AsBool(v);
-}
-
-Value V(const std::optional<double>& v) {
-  return v ? Value(*v) : Value();
-}
-Value V(const std::optional<int64_t>& v) {
-  return v ? Value(*v) : Value();
-}
-Value V(const std::optional<Timestamp>& v) {
-  return v ? Value(*v) : Value();
-}
-
 Date MonthOf(Timestamp t) {
   const int64_t day = FloorDiv(t.micros, int64_t{86400} * 1000000);
   int64_t y = 0;
   unsigned m = 0, d = 0;
   CivilFromDays(day, y, m, d);
   return Date{static_cast<int32_t>(DaysFromCivil(y, m, 1))};
-}
-
-std::optional<double> Median(std::vector<double> v) {
-  if (v.empty()) return std::nullopt;
-  const size_t mid = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
-  const double hi = v[mid];
-  if (v.size() % 2) return hi;
-  const double lo = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
-  return (lo + hi) / 2;
 }
 
 /// A difference of means of logs with its standard error and Welch degrees of freedom.
@@ -148,15 +102,6 @@ Ratio StratifiedRatio(const std::vector<std::pair<std::vector<double>, std::vect
   r.high = std::exp(est + q * se);
   r.p_value = 2 * boost::math::cdf(boost::math::complement(z, std::fabs(est / se)));
   return r;
-}
-
-std::string Ident(const std::string& schema, const std::string& table) {
-  return Warehouse::QualifiedName(schema, table);
-}
-
-void RequireTable(Warehouse& wh, const std::string& schema, const std::string& table) {
-  if (!wh.TableExists(schema, table))
-    throw ConfigError(schema + "." + table + " does not exist: run `revlens build` first (and check --schema)");
 }
 
 }  // namespace
@@ -645,19 +590,6 @@ const std::vector<Column>& DealCompetitorColumns() {
   static const std::vector<Column> cols = {
       {"deal_id", ColumnType::kBigInt}, {"competitors", ColumnType::kText}, {"run_id", ColumnType::kText}};
   return cols;
-}
-
-/// Empty `schema.table` when it has exactly `columns`, else recreate it; inside the caller's transaction.
-void ResetTable(Warehouse& wh, const std::string& schema, const std::string& table,
-                const std::vector<Column>& columns) {
-  if (wh.TableExists(schema, table)) {
-    if (wh.Columns(schema, table) == columns) {
-      wh.Execute("DELETE FROM " + Ident(schema, table));
-      return;
-    }
-    wh.Execute("DROP TABLE " + Ident(schema, table));
-  }
-  wh.CreateTable(schema, table, columns);
 }
 
 std::string TopLossReasons(const CompetitorStats& s, size_t n) {

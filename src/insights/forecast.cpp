@@ -13,6 +13,7 @@
 #include "core/errors.hpp"
 #include "core/time_util.hpp"
 #include "insights/metrics.hpp"
+#include "insights/table_util.hpp"
 
 namespace revlens::insights {
 namespace {
@@ -593,18 +594,6 @@ ForecastReport RunForecast(Warehouse& wh, const ForecastOptions& options) {
 // ------------------------------------------------------------------------------------------------ tables
 
 namespace {
-
-void ResetTable(Warehouse& wh, const std::string& schema, const std::string& table, const std::vector<Column>& cols) {
-  const std::string name = Warehouse::QualifiedName(schema, table);
-  if (wh.TableExists(schema, table)) {
-    if (wh.Columns(schema, table) == cols) {
-      wh.Execute("DELETE FROM " + name);
-      return;
-    }
-    wh.Execute("DROP TABLE " + name);
-  }
-  wh.CreateTable(schema, table, cols);
-}
 
 Value DateOf(int64_t ms) {
   if (ms == kNever) return Value();

@@ -10,6 +10,7 @@
 #include "core/errors.hpp"
 #include "core/time_util.hpp"
 #include "insights/stats.hpp"
+#include "insights/table_util.hpp"
 #include "warehouse/warehouse.hpp"
 
 namespace revlens::insights {
@@ -978,21 +979,6 @@ const std::vector<Column>& FitColumns() {
                                            {"top_segment", ColumnType::kText},
                                            {"scored_at", ColumnType::kTimestamp}};
   return cols;
-}
-
-/// Empty `schema.table` when it has exactly `columns`, else recreate it (an older layout); inside the caller's
-/// transaction.
-void ResetTable(Warehouse& wh, const std::string& schema, const std::string& table,
-                const std::vector<Column>& columns) {
-  const std::string name = Warehouse::QualifiedName(schema, table);
-  if (wh.TableExists(schema, table)) {
-    if (wh.Columns(schema, table) == columns) {
-      wh.Execute("DELETE FROM " + name);
-      return;
-    }
-    wh.Execute("DROP TABLE " + name);
-  }
-  wh.CreateTable(schema, table, columns);
 }
 
 Value Opt(const std::optional<double>& v) {
