@@ -23,6 +23,7 @@
 #include "core/config.hpp"
 #include "core/errors.hpp"
 #include "core/time_util.hpp"
+#include "emulator/enrichment.hpp"
 #include "emulator/generator/generator.hpp"
 #include "emulator/server.hpp"
 #include "hubspot/client.hpp"
@@ -272,6 +273,8 @@ int RunDemo(const DemoArgs& a) {
   emulator::ServeOptions so;
   so.port = a.port;
   emulator::EmulatorServer server(std::move(g.portal), so);
+  // The emulated enrichment provider knows the firmographics the generator left blank (ground truth).
+  server.Enrichment().Load(truth);
   server.Start();
   SlackSink sink;
 
@@ -289,6 +292,8 @@ int RunDemo(const DemoArgs& a) {
   o.client = &client;
   o.skip = pipeline::ParseSkip(a.skip);
   o.sync.product_usage_path = usage_path;
+  // A small budget: enough for the demo portal's companies with blank firmographics (~510 calls), capped at 600.
+  o.enrich.settings.providers.push_back(enrich::EmulatedProvider(server.BaseUrl(), 1.0, 600));
   o.build.project_dir = DefaultModelProject();
   // The portal ends at its anchor date: the models and products take it as "today"; freshness is judged as of the
   // sync, not the anchor.
@@ -328,6 +333,7 @@ int RunDemo(const DemoArgs& a) {
                         {"nightly", nlohmann::json::parse(r.ToJson())},
                         {"slack_sink_messages", sink.Messages()}};
   if (r.sync) out["sync"] = nlohmann::json::parse(r.sync->ToJson());
+  if (r.enrich) out["enrich"] = nlohmann::json::parse(r.enrich->ToJson());
   if (!anchor.empty()) out["anchor_date"] = anchor;
   if (truth.contains("oracle_auc")) out["portal_oracle_auc"] = truth["oracle_auc"];
   if (r.score) out["oracle"] = OracleComparison(*r.score, truth);

@@ -7,6 +7,7 @@
 #include "app/commands.hpp"
 #include "core/errors.hpp"
 #include "core/time_util.hpp"
+#include "emulator/enrichment.hpp"
 #include "emulator/generator/generator.hpp"
 #include "emulator/server.hpp"
 
@@ -65,6 +66,7 @@ int RunServe(ServeArgs& a) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   emulator::EmulatorServer server(std::move(g.portal), a.serve);
+  server.Enrichment().Load(g.truth);  // the emulated enrichment provider under /_enrichment/
   const int port = server.Start();
   (void)port;
   {

@@ -38,6 +38,7 @@ int RunRunCommand(const RunArgs& a) {
   o.report.out_dir = a.report_dir;
   o.build.project_dir = a.project.empty() ? DefaultModelProject() : a.project;
   o.sync.product_usage_path = a.product_usage;
+  o.enrich.settings = enrich::LoadEnrichSettings(std::nullopt, settings.hubspot_api_base.value);
   o.forecast.backtest = !a.no_backtest;
   o.compete.dictionary = insights::ConfiguredCompetitors();
   if (settings.slack_webhook_url.IsSet()) o.alert.slack_webhook_urls.push_back(settings.slack_webhook_url.value);

@@ -26,6 +26,8 @@ void AddBuild(CLI::App& app);  ///< cmd_build.cpp
 /// dbt_project.yml, else the `sql/` folder beside the binary's folder (cmd_build.cpp).
 std::string DefaultModelProject();
 
+/// `revlens enrich`.
+void AddEnrich(CLI::App& app);  ///< cmd_enrich.cpp
 /// `revlens icp`.
 void AddIcp(CLI::App& app);  ///< cmd_icp.cpp
 

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   revlens::app::AddImport(app);
   revlens::app::AddDemo(app);
   revlens::app::AddBuild(app);
+  revlens::app::AddEnrich(app);
   revlens::app::AddScore(app);
   revlens::app::AddPush(app);
   revlens::app::AddIcp(app);

@@ -14,6 +14,7 @@
 
 #include "core/errors.hpp"
 #include "core/time_util.hpp"
+#include "emulator/enrichment.hpp"
 #include "emulator/faults.hpp"
 #include "emulator/http_util.hpp"
 #include "emulator/limiter.hpp"
@@ -120,6 +121,7 @@ EmulatorServer::EmulatorServer(std::unique_ptr<Portal> portal, ServeOptions opti
   limiter_ = std::make_unique<RateLimiter>(options_.rate_limit);
   faults_ = std::make_unique<FaultInjector>(options_.faults, options_.seed);
   webhooks_ = std::make_unique<WebhookDispatcher>(*portal_, options_.client_secret);
+  enrichment_ = std::make_unique<EnrichmentEmulator>();
   http_ = std::make_unique<httplib::Server>();
 
   // Idle keep-alive connections hold a worker thread each in httplib, so keep a floor of
@@ -202,7 +204,8 @@ void EmulatorServer::RegisterRoutes() {
     // Never compress: on loopback gzip costs more CPU than it saves, and httplib's brotli runs
     // at quality 11 (tens of milliseconds per page).
     mreq.headers.erase("Accept-Encoding");
-    if (req.path.rfind("/_emulator/", 0) == 0) return httplib::Server::HandlerResponse::Unhandled;
+    if (req.path.rfind("/_emulator/", 0) == 0 || req.path.rfind("/_enrichment/", 0) == 0)
+      return httplib::Server::HandlerResponse::Unhandled;
 
     auto finish = [&]() {
       if (!HasBody(req)) return httplib::Server::HandlerResponse::Handled;
@@ -337,6 +340,7 @@ void EmulatorServer::RegisterRoutes() {
   RegisterSearchRoutes(ctx);
   RegisterMetadataRoutes(ctx);
   RegisterWebhookRoutes(ctx);
+  enrichment_->RegisterRoutes(http);
 
   // ---- Admin routes (no auth, no limits, no faults) ----
   http.Get("/_emulator/health", [this](const httplib::Request&, httplib::Response& res) {

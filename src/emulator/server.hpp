@@ -21,6 +21,7 @@ namespace revlens::emulator {
 class RateLimiter;
 class FaultInjector;
 class WebhookDispatcher;
+class EnrichmentEmulator;
 
 /// How `revlens emulator serve` runs.
 struct ServeOptions {
@@ -67,6 +68,8 @@ class EmulatorServer {
   RateLimiter& Limiter() { return *limiter_; }
   FaultInjector& Faults() { return *faults_; }
   WebhookDispatcher& Webhooks() { return *webhooks_; }
+  /// The emulated enrichment provider under `/_enrichment/` (emulator/enrichment.hpp); Load() it with a truth.
+  EnrichmentEmulator& Enrichment() { return *enrichment_; }
   /// Base URL, e.g. `http://127.0.0.1:43121`.
   std::string BaseUrl() const;
   /// Batch updates received for `type` (also `GET /_emulator/stats`).
@@ -82,6 +85,7 @@ class EmulatorServer {
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<FaultInjector> faults_;
   std::unique_ptr<WebhookDispatcher> webhooks_;
+  std::unique_ptr<EnrichmentEmulator> enrichment_;
   std::thread thread_;
   mutable std::mutex stats_mu_;
   std::array<BatchUpdateStats, kObjectTypeCount> batch_updates_{};

@@ -85,6 +85,29 @@ StepOutcome Sync(Context& c) {
   return out;
 }
 
+StepOutcome Enrich(Context& c) {
+  StepOutcome out;
+  if (c.options.enrich.settings.providers.empty()) {
+    out.message = "no enrichment provider configured ([[enrichment.providers]] in revlens.toml)";
+    return out;
+  }
+  enrich::EnrichOptions o = c.options.enrich;
+  o.schema = c.options.raw_schema;
+  if (o.run_id.empty()) o.run_id = c.report.run_id;
+  c.report.enrich = enrich::RunEnrich(c.wh, o);
+  const auto& s = *c.report.enrich;
+  for (const auto& p : s.providers) {
+    if (!out.message.empty()) out.message += "; ";
+    out.message += p.name + ": " + std::to_string(p.answered) + " of " + std::to_string(p.requested) + " answered, " +
+                   Short(p.spent_run) + " credits, " + Short(p.budget_left) + " left";
+    if (p.failed > 0) out.status = "warn";
+  }
+  out.message += "; segment coverage " + Fmt("%.1f%%", s.coverage.Before() * 100) + " -> " +
+                 Fmt("%.1f%%", s.coverage.After() * 100);
+  out.summary = json::parse(s.ToJson());
+  return out;
+}
+
 StepOutcome Build(Context& c) {
   models::BuildOptions o = c.options.build;
   o.target_schema = c.options.model_schema;
@@ -323,7 +346,7 @@ struct StepDef {
 // available in this build"), so the step table and the runs table keep their shape.
 const std::vector<StepDef>& Steps() {
   static const std::vector<StepDef> steps = {
-      {"sync", &Sync},         {"build", &Build},     {"score", &Score}, {"icp", &Icp},     {"forecast", &Forecast},
+      {"sync", &Sync},         {"enrich", &Enrich},   {"build", &Build},     {"score", &Score}, {"icp", &Icp},     {"forecast", &Forecast},
       {"activity", &Activity}, {"compete", &Compete}, {"push", &Push},   {"alert", &Alert}, {"report", &Report}};
   return steps;
 }

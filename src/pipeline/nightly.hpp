@@ -1,5 +1,5 @@
 #pragma once
-/// `revlens run`, the nightly job: sync -> build -> score -> icp -> forecast -> activity -> compete -> push ->
+/// `revlens run`, the nightly job: sync -> enrich -> build -> score -> icp -> forecast -> activity -> compete -> push ->
 /// alert -> report. Each step is timed and recorded in the `runs` table of the model schema (one row per step of
 /// each run, written as the step ends, so a crash leaves the steps before it on record); the job stops at the
 /// first failed step with one line saying which and why. Steps can be skipped; without a HubSpot client (no
@@ -15,6 +15,7 @@
 
 #include "deliver/alerts.hpp"
 #include "deliver/push.hpp"
+#include "enrich/enrich.hpp"
 #include "insights/activity.hpp"
 #include "insights/compete.hpp"
 #include "insights/forecast.hpp"
@@ -31,7 +32,7 @@ class Client;
 
 namespace revlens::pipeline {
 
-/// The steps in the order they run: sync, build, score, icp, forecast, activity, compete, push, alert, report.
+/// The steps in the order they run: sync, enrich, build, score, icp, forecast, activity, compete, push, alert, report.
 const std::vector<std::string>& StepNames();
 
 /// Return true when this build of revlens has the step (a step whose product has not landed is listed as "not
@@ -51,6 +52,8 @@ struct NightlyOptions {
   /// HubSpot client for sync and push; nullptr = no token: sync and push are skipped with a note.
   hubspot::Client* client = nullptr;
   sync::SyncOptions sync;
+  /// Providers and caps (`[enrichment]`); none configured: the enrich step notes it and moves on.
+  enrich::EnrichOptions enrich;
   models::BuildOptions build;
   insights::ScoringOptions score;
   insights::IcpOptions icp;
@@ -89,6 +92,7 @@ struct NightlyReport {
   double seconds = 0;
 
   std::optional<sync::SyncSummary> sync;
+  std::optional<enrich::EnrichSummary> enrich;
   std::optional<models::BuildReport> build;
   std::optional<insights::ScoringReport> score;
   std::optional<insights::IcpReport> icp;

@@ -92,6 +92,11 @@ std::vector<Column> ProductUsageColumns() {
           {"key_feature_uses", kBigInt},  {"seats", kBigInt},           {"source_file", kText}};
 }
 
+std::vector<Column> EnrichmentResultColumns() {
+  return {{"request_id", kText}, {"provider", kText}, {"object_type", kText}, {"record_id", kBigInt},
+          {"property", kText},   {"value", kText},    {"received_at", kTs}};
+}
+
 std::vector<Column> QuarantineColumns() {
   return {{"resource", kText}, {"record_id", kText},    {"reason", kText},
           {"payload", kText},  {"quarantined_at", kTs}, {"run_id", kText}};
@@ -116,6 +121,7 @@ void EnsureRawTables(warehouse::Warehouse& wh, const std::string& schema) {
   wh.CreateTable(schema, "pipeline_stages", PipelineStageColumns());
   wh.CreateTable(schema, "properties", PropertyColumns());
   wh.CreateTable(schema, "product_usage", ProductUsageColumns());
+  wh.CreateTable(schema, "enrichment_results", EnrichmentResultColumns());
   wh.CreateTable(schema, "quarantine", QuarantineColumns());
   wh.CreateTable(schema, "sync_state", SyncStateColumns());
   wh.CreateTable(schema, "sync_runs", SyncRunColumns());

@@ -75,6 +75,11 @@ std::vector<warehouse::Column> PipelineStageColumns();
 /// calculated BOOLEAN, is_deleted BOOLEAN, column_name TEXT (its column in the object table).
 std::vector<warehouse::Column> PropertyColumns();
 
+/// `enrichment_results` (written by `revlens enrich`, created empty here so the models can read it before enrich
+/// ever ran): one row per value a provider returned: request_id TEXT, provider TEXT, object_type TEXT,
+/// record_id BIGINT, property TEXT (the HubSpot property it fills), value TEXT, received_at TIMESTAMP.
+std::vector<warehouse::Column> EnrichmentResultColumns();
+
 /// `product_usage`: daily product events, one row per user-day, from the portal's file or any file a user
 /// points at: event_date DATE, user_id TEXT, email TEXT, account_domain TEXT, hubspot_contact_id BIGINT
 /// (NULL when unknown), logins BIGINT, key_feature_uses BIGINT, seats BIGINT, source_file TEXT.

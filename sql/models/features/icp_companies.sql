@@ -1,12 +1,13 @@
--- One row per live company with what the ICP analysis segments on: industry (admin-added spellings mapped onto
+-- One row per live company with what the ICP analysis segments on (firmographics as filled: HubSpot's, else an
+-- enrichment provider's, see the companies mart): industry (admin-added spellings mapped onto
 -- HubSpot's values by icp_industry_synonyms), employee and revenue bands, country and region, the tech stack
 -- (var icp_tech_property, a multi-select joined by ';'), leads (contacts) and closed new-business deals.
 with industry as (
   select
     c.company_id,
-    nullif(upper(replace(replace(replace(replace(trim(c.industry), ' & ', ' '), '&', ' '), '-', ''), ' ', '_')), '')
+    nullif(upper(replace(replace(replace(replace(trim(c.filled_industry), ' & ', ' '), '&', ' '), '-', ''), ' ', '_')), '')
       as industry_key,
-    nullif(upper(trim(c.country)), '') as country_key
+    nullif(upper(trim(c.filled_country)), '') as country_key
   from {{ ref('companies') }} as c
 ), new_business as (
   select
@@ -23,7 +24,7 @@ select
   coalesce(s.industry, i.industry_key) as industry,
   c.size_band,
   c.revenue_band,
-  coalesce(k.country, nullif(trim(c.country), '')) as country,
+  coalesce(k.country, nullif(trim(c.filled_country), '')) as country,
   k.region,
   nullif(trim(cast(c.{{ var('icp_tech_property', 'tech_stack') }} as varchar)), '') as tech_stack,
   c.contact_count as leads,

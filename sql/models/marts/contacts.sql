@@ -73,6 +73,7 @@ select
   coalesce(c.createdate, c.created_at) as contact_created_at,
   cc.company_id,
   co.company_name,
+  coalesce(nullif(trim(co.industry), ''), ce.industry) as company_filled_industry,
   o.owner_name,
   o.team_name,
   coalesce(lc.subscriber_at, c.hs_lifecyclestage_subscriber_date) as became_subscriber_at,
@@ -100,6 +101,7 @@ select
 from {{ ref('stg_hubspot__contacts') }} as c
 left join {{ ref('int_contact_companies') }} as cc on cc.contact_id = c.contact_id
 left join {{ ref('stg_hubspot__companies') }} as co on co.company_id = cc.company_id
+left join {{ ref('int_company_enrichment') }} as ce on ce.company_id = cc.company_id
 left join {{ ref('stg_hubspot__owners') }} as o on o.owner_id = c.owner_id
 left join lifecycle as lc on lc.contact_id = c.contact_id
 left join activity as act on act.contact_id = c.contact_id

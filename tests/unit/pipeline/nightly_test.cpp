@@ -198,8 +198,8 @@ TEST(NightlySteps, ParseSkipKnowsTheSteps) {
     EXPECT_NE(std::string(e.what()).find("forecast"), std::string::npos) << e.what();
   }
   const auto& names = StepNames();
-  EXPECT_EQ(names, (std::vector<std::string>{"sync", "build", "score", "icp", "forecast", "activity", "compete", "push",
-                                             "alert", "report"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"sync", "enrich", "build", "score", "icp", "forecast", "activity", "compete",
+                                             "push", "alert", "report"}));
 }
 
 TEST_P(NightlyTest, FullRunRecordsEveryStepInTheRunsTable) {
