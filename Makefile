@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build build-asan demo test test-unit test-asan bench clean
+.PHONY: all deps build build-asan demo test test-asan bench clean
 
 all: build
 
@@ -29,13 +29,18 @@ build-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 demo: build
 	./$(BUILD)/revlens demo
 
-# Whole suite: unit + integration + official-client tests, then the same under ASan+UBSan.
-test: build build-asan
+# Whole suite: unit, integration, official-client and browser tests on the release build.
+test: build
 	@url="$${REVLENS_TEST_POSTGRES_URL:-}"; \
 	if [ -z "$$url" ]; then url="$$(./scripts/ensure_postgres.sh)"; fi; \
 	export REVLENS_TEST_POSTGRES_URL="$$url"; \
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900 && cd .. && \
-	echo "== under AddressSanitizer + UndefinedBehaviorSanitizer ==" && \
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer (its own build; CI runs it after `make test`).
+test-asan: build-asan
+	@url="$${REVLENS_TEST_POSTGRES_URL:-}"; \
+	if [ -z "$$url" ]; then url="$$(./scripts/ensure_postgres.sh)"; fi; \
+	export REVLENS_TEST_POSTGRES_URL="$$url"; \
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 900
 

@@ -108,7 +108,7 @@ std::string Money(double v) {
   return buf;
 }
 
-std::string Clip(const std::string& s, size_t n) {
+std::string ClipDots(const std::string& s, size_t n) {
   if (s.size() <= n) return s;
   size_t cut = n - 3;
   while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
@@ -140,7 +140,7 @@ void PrintSummary(const DemoArgs& a, const pipeline::NightlyReport& r, const nlo
       for (size_t i = 0; i < sig.size() && i < 5; ++i) {
         char ci[32];
         std::snprintf(ci, sizeof ci, "%.0f-%.0f", 100 * sig[i]->ci_low, 100 * sig[i]->ci_high);
-        std::printf("  %-44s %6lld %6.1f %11s %6.2f\n", Clip(sig[i]->label, 44).c_str(),
+        std::printf("  %-44s %6lld %6.1f %11s %6.2f\n", ClipDots(sig[i]->label, 44).c_str(),
                     static_cast<long long>(sig[i]->deals), 100 * sig[i]->win_rate, ci, sig[i]->HeadlineLift());
       }
     }
@@ -201,10 +201,10 @@ void PrintSummary(const DemoArgs& a, const pipeline::NightlyReport& r, const nlo
       const auto& s = c.competitors[i];
       char diff[16] = "-";
       if (s.win_rate_diff) std::snprintf(diff, sizeof diff, "%+.1f", 100 * *s.win_rate_diff);
-      std::printf("  %-18s %6lld %5lld %8lld %6lld %7.1f %9s %8.2g  %s%s\n", Clip(s.competitor, 18).c_str(),
+      std::printf("  %-18s %6lld %5lld %8lld %6lld %7.1f %9s %8.2g  %s%s\n", ClipDots(s.competitor, 18).c_str(),
                   static_cast<long long>(s.deals_involved), static_cast<long long>(s.open_deals),
                   static_cast<long long>(s.mentions), static_cast<long long>(s.closed), 100 * s.win_rate, diff,
-                  s.q_value, s.loss_reasons.empty() ? "-" : Clip(s.loss_reasons.front().first, 30).c_str(),
+                  s.q_value, s.loss_reasons.empty() ? "-" : ClipDots(s.loss_reasons.front().first, 30).c_str(),
                   s.significant ? "  *" : "");
     }
   }

@@ -1,5 +1,6 @@
 // `revlens run`: the nightly job (src/pipeline/nightly.hpp): sync -> build -> products -> push -> alert -> report,
 // each step recorded in the `runs` table; stops at the first failure.
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -54,7 +55,8 @@ int RunRunCommand(const RunArgs& a) {
     o.client = &*client;
   }
   const std::string url = a.warehouse.empty() ? settings.warehouse_url.value : a.warehouse;
-  auto wh = warehouse::OpenWarehouse(url);
+  // `revlens serve` and `revlens dashboard` open a DuckDB file only briefly: wait for them rather than fail.
+  auto wh = warehouse::OpenWarehouseWaiting(url, std::chrono::seconds(60));
   const pipeline::NightlyReport r = pipeline::RunNightly(*wh, o);
   if (a.json) {
     std::printf("%s\n", r.ToJson().c_str());

@@ -58,6 +58,9 @@ void AddReport(CLI::App& app);  ///< cmd_report.cpp
 /// `revlens dashboard`.
 void AddDashboard(CLI::App& app);  ///< cmd_dashboard.cpp
 
+/// `revlens serve`.
+void AddServe(CLI::App& app);  ///< cmd_serve.cpp
+
 /// `revlens init`.
 void AddInit(CLI::App& app);  ///< cmd_init.cpp
 

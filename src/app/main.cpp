@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   revlens::app::AddRun(app);
   revlens::app::AddReport(app);
   revlens::app::AddDashboard(app);
+  revlens::app::AddServe(app);
   revlens::app::AddInit(app);
   try {
     app.parse(argc, argv);

@@ -28,7 +28,6 @@ using warehouse::Value;
 using warehouse::Warehouse;
 using Clock = std::chrono::steady_clock;
 
-constexpr int64_t kDayMs = 86400000, kHourMs = 3600000;
 constexpr int64_t kMicrosPerMs = 1000;
 /// HubSpot's default "Connected" call outcome (hs_call_disposition holds the outcome's GUID).
 constexpr const char* kConnectedDisposition = "f240bbac-87c9-4f6e-bf70-924b57d47db7";
@@ -61,8 +60,13 @@ std::string Ratio(double v) {
   return v < 1 ? Fmt("%.2f", v) : Fmt("%.1f", v);
 }
 std::string Thousands(int64_t v) {
-  std::string s = std::to_string(v);
-  for (int i = static_cast<int>(s.size()) - 3; i > (v < 0 ? 1 : 0); i -= 3) s.insert(static_cast<size_t>(i), ",");
+  // Built front to back rather than with string::insert, which g++ 12 flags with a false -Wrestrict once inlined.
+  const std::string digits = std::to_string(v < 0 ? -(v + 1) + uint64_t{1} : static_cast<uint64_t>(v));
+  std::string s = v < 0 ? "-" : "";
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
+    s += digits[i];
+  }
   return s;
 }
 

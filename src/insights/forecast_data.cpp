@@ -17,7 +17,6 @@ namespace {
 using warehouse::Value;
 using warehouse::Warehouse;
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 /// Most common technologies kept as one-hot features (the rest are too rare to learn from).
 constexpr size_t kMaxTech = 12;
 /// Owner win rates are shrunk toward the pipeline's rate as if the pipeline had this many deals behind it.

@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "insights/table_util.hpp"
 #include "warehouse/warehouse.hpp"
 
 namespace revlens::insights {
 
 /// Milliseconds in a day.
-inline constexpr int64_t kDayMs = 86400000;
 /// "Never": a close that has not happened, an open-ended range.
 inline constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 

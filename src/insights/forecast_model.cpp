@@ -24,10 +24,6 @@ constexpr double kSeasonPriorSd = 0.15;
 /// Prior standard deviation of the last year's growth (log per year) around the whole window's.
 constexpr double kTrendPriorSd = 0.3;
 
-std::string Day(int64_t ms) {
-  return FormatDate(ms);
-}
-
 bool IsQuarterStart(int64_t ms) {
   int64_t y;
   unsigned m, d;
@@ -118,11 +114,11 @@ void CheckHistory(const ForecastData& data, int64_t cutoff, const DealModelOptio
   const bool span = first != kNever && cutoff - first >= o.min_history_days * kDayMs;
   if (won >= o.min_won && lost >= o.min_lost && span) return;
   throw InsufficientHistoryError(
-      "too little history to forecast from " + Day(cutoff) + ": revlens forecast needs at least " +
+      "too little history to forecast from " + FormatDate(cutoff) + ": revlens forecast needs at least " +
       std::to_string(o.min_won) + " won and " + std::to_string(o.min_lost) + " lost deals and " +
       std::to_string(o.min_history_days) + " days of deal history before it; there are " + std::to_string(won) +
       " won and " + std::to_string(lost) + " lost" +
-      (first == kNever ? std::string(" and no deals") : ", deals since " + Day(first)) +
+      (first == kNever ? std::string(" and no deals") : ", deals since " + FormatDate(first)) +
       ". With less it would print noise: forecast later periods or wait for more closed deals");
 }
 
@@ -195,7 +191,7 @@ void DealModel::Fit(const ForecastData& data, const OutcomeIndex& outcomes, int6
   std::sort(created.begin(), created.end());
   created.erase(std::unique(created.begin(), created.end()), created.end());
   if (created.size() < 20)
-    throw InsufficientHistoryError("too little history to forecast from " + Day(T) +
+    throw InsufficientHistoryError("too little history to forecast from " + FormatDate(T) +
                                    ": fewer than 20 deals were open " + std::to_string(options_.eventual_lag_days) +
                                    " days or more before it; revlens forecast needs deals with known outcomes");
   const int64_t split =
@@ -264,7 +260,7 @@ void DealModel::Fit(const ForecastData& data, const OutcomeIndex& outcomes, int6
       std::snprintf(buf, sizeof buf,
                     "deal model: holdout AUC %.3f (%.0f%% CI %.3f-%.3f) vs %.3f from stage alone on %zu deals created "
                     "from %s",
-                    a.auc, 100 * options_.level, a.ci.low, a.ci.high, g.auc_b, lab.size(), Day(split).c_str());
+                    a.auc, 100 * options_.level, a.ci.low, a.ci.high, g.auc_b, lab.size(), FormatDate(split).c_str());
     }
     report_.message = buf;
   } else {

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "core/errors.hpp"
+#include "insights/table_util.hpp"
 #include "core/time_util.hpp"
 
 namespace revlens::insights {
@@ -19,8 +20,6 @@ using warehouse::Warehouse;
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr int64_t kDayMs = 86400000, kHourMs = 3600000;
 
 std::string KindName(FeatureKind k) {
   switch (k) {

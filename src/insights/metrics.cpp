@@ -7,11 +7,11 @@
 #include <numeric>
 
 #include "core/errors.hpp"
+#include "insights/table_util.hpp"
 
 namespace revlens::insights {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 void CheckSizes(size_t a, size_t b, const char* what) {
   if (a != b) throw InvalidInputError(std::string(what) + ": scores and labels differ in length");

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "core/errors.hpp"
+#include "insights/table_util.hpp"
 #include "core/time_util.hpp"
 #include "insights/lead_model.hpp"
 
@@ -29,8 +30,6 @@ using warehouse::Warehouse;
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr int64_t kDayMs = 86400000;
 constexpr double kPsiAlert = 0.2;
 constexpr size_t kTopDriftFeatures = 5;
 

@@ -2,6 +2,8 @@
 /// Small helpers the insight products share for reading warehouse rows and (re)writing their result tables.
 /// Internal to revlens_insights (not part of its public headers).
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +11,10 @@
 #include "warehouse/warehouse.hpp"
 
 namespace revlens::insights {
+
+inline constexpr int64_t kDayMs = 86400000;
+inline constexpr int64_t kHourMs = 3600000;
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 /// Seconds elapsed since `t0` (steady clock), for the per-step timings each product reports.
 double Since(std::chrono::steady_clock::time_point t0);

@@ -1,7 +1,9 @@
 #include "warehouse/warehouse.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <thread>
 
 #include "core/config.hpp"
 #include "warehouse/duckdb_warehouse.hpp"
@@ -110,6 +112,27 @@ std::unique_ptr<Warehouse> OpenWarehouse(const std::string& url) {
     throw ConfigError("warehouse URL has no scheme; use duckdb://path or postgresql://user@host/db");
   throw ConfigError("unknown warehouse scheme '" + url.substr(0, colon) +
                     "'; use duckdb://path or postgresql://user@host/db");
+}
+
+bool IsLockConflict(const WarehouseError& e) {
+  // DuckDB: "IO Error: Could not set lock on file \"...\": Conflicting lock is held in ... (PID n)".
+  const std::string_view m = e.what();
+  return m.find("Could not set lock") != std::string_view::npos ||
+         m.find("Conflicting lock") != std::string_view::npos;
+}
+
+std::unique_ptr<Warehouse> OpenWarehouseWaiting(const std::string& url, std::chrono::milliseconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  auto pause = std::chrono::milliseconds(100);
+  for (;;) {
+    try {
+      return OpenWarehouse(url);
+    } catch (const WarehouseError& e) {
+      if (!IsLockConflict(e) || std::chrono::steady_clock::now() + pause > deadline) throw;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(500));
+  }
 }
 
 Transaction::Transaction(Warehouse& warehouse) : warehouse_(warehouse) {

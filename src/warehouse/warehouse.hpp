@@ -1,6 +1,7 @@
 #pragma once
 /// The one interface revlens uses to talk to a warehouse (DuckDB or PostgreSQL). No code outside
 /// src/warehouse/ branches on the engine: engine differences live behind these calls.
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -83,6 +84,13 @@ class Warehouse {
 /// Throws ConfigError for an unknown scheme and WarehouseError when the engine refuses; messages hide the
 /// password.
 std::unique_ptr<Warehouse> OpenWarehouse(const std::string& url);
+
+/// True when `e` says another process holds the DuckDB file's lock (a DuckDB file admits one writing process).
+bool IsLockConflict(const WarehouseError& e);
+/// OpenWarehouse, retrying every 100-500 ms for up to `wait` while another process holds the DuckDB file's lock
+/// (`revlens serve`, `run` and `dashboard` each open the file only while they use it). Other errors, and the lock
+/// error once `wait` has passed, are thrown as OpenWarehouse throws them.
+std::unique_ptr<Warehouse> OpenWarehouseWaiting(const std::string& url, std::chrono::milliseconds wait);
 
 /// Commits on Commit(), rolls back when destroyed uncommitted (an exception unwinding, an early return).
 class Transaction {

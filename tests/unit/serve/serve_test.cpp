@@ -1,0 +1,574 @@
+// `revlens serve` (serve/server.hpp) on DuckDB and PostgreSQL stores: signature checks (forged, tampered, replayed ->
+// 401 and nothing stored), dedupe by eventId, the real-time paths against the emulator's signed webhooks (a created
+// contact gets its score written back; a note naming a competitor on an open deal reaches Slack and an outbound
+// webhook once; a deal stage change is flagged), a restart mid-stream that loses nothing, and reprocessing that
+// changes nothing.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <shared_mutex>
+#include <thread>
+
+#include "core/time_util.hpp"
+#include "deliver/outbound.hpp"
+#include "emulator/generator/generator.hpp"
+#include "emulator/server.hpp"
+#include "emulator/webhooks.hpp"
+#include "hubspot/client.hpp"
+#include "hubspot/signature.hpp"
+#include "insights/scoring.hpp"
+#include "portal_fixture.hpp"
+#include "serve/live_scoring.hpp"
+#include "serve/server.hpp"
+
+namespace revlens::serve {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using warehouse::Warehouse;
+
+constexpr const char* kSecret = "serve-test-client-secret";
+
+/// Forwards to a warehouse owned elsewhere (the fixture's): a DuckDB file admits one open per process here.
+class Borrowed : public Warehouse {
+ public:
+  explicit Borrowed(Warehouse& w) : w_(w) {}
+  void Execute(const std::string& sql) override { w_.Execute(sql); }
+  warehouse::ResultSet Query(const std::string& sql) override { return w_.Query(sql); }
+  void CreateSchema(const std::string& s) override { w_.CreateSchema(s); }
+  void DropSchema(const std::string& s) override { w_.DropSchema(s); }
+  bool TableExists(const std::string& s, const std::string& t) override { return w_.TableExists(s, t); }
+  std::vector<warehouse::Column> Columns(const std::string& s, const std::string& t) override {
+    return w_.Columns(s, t);
+  }
+  void BulkLoad(const std::string& s, const std::string& t, const std::vector<warehouse::Column>& c,
+                const std::vector<std::vector<warehouse::Value>>& r) override {
+    w_.BulkLoad(s, t, c, r);
+  }
+  void Begin() override { w_.Begin(); }
+  void Commit() override { w_.Commit(); }
+  void Rollback() override { w_.Rollback(); }
+  std::string Dialect() const override { return w_.Dialect(); }
+  std::string SqlType(warehouse::ColumnType t) const override { return w_.SqlType(t); }
+  std::string Describe() const override { return w_.Describe(); }
+
+ private:
+  Warehouse& w_;
+};
+
+/// A local receiver for Slack and outbound webhooks.
+class Sink {
+ public:
+  Sink() {
+    server_.Post(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu_);
+      posts_.push_back({req.path, req.body, req.get_header_value("X-Revlens-Timestamp"),
+                        req.get_header_value("X-Revlens-Signature")});
+      res.set_content("ok", "text/plain");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~Sink() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string Url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  struct Post {
+    std::string path, body, timestamp, signature;
+  };
+  std::vector<Post> Posts(const std::string& path) {
+    std::lock_guard lock(mu_);
+    std::vector<Post> out;
+    for (const auto& p : posts_)
+      if (p.path == path) out.push_back(p);
+    return out;
+  }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::vector<Post> posts_;
+};
+
+/// One built portal per engine with a trained lead model, served by the emulator (same seed: same records).
+struct World {
+  std::unique_ptr<testing::BuiltPortal> portal;
+  std::unique_ptr<emulator::EmulatorServer> emulator;
+  std::unique_ptr<hubspot::Client> client;
+  std::string engine;
+};
+
+World* Shared(const std::string& engine) {
+  static std::map<std::string, std::unique_ptr<World>> worlds;
+  static std::mutex mu;
+  std::lock_guard lock(mu);
+  if (auto it = worlds.find(engine); it != worlds.end()) return it->second.get();
+  auto w = std::make_unique<World>();
+  w->engine = engine;
+  const auto options = testing::TestPortalOptions("small", 5);
+  w->portal = testing::BuiltPortal::Create(engine, options);
+  if (w->portal) {
+    insights::ScoringOptions so;
+    so.model_schema = w->portal->ModelSchema();
+    so.force = true;  // the small portal may have fewer conversions than a usable model needs
+    so.min_conversions = 10;
+    so.min_holdout_conversions = 2;
+    insights::RunLeadScoring(w->portal->Wh(), so);
+    emulator::ServeOptions eo;
+    eo.client_secret = kSecret;
+    w->emulator = std::make_unique<emulator::EmulatorServer>(emulator::GeneratePortal(options).portal, eo);
+    w->emulator->Start();
+    w->emulator->Webhooks().SetRetryDelays({100, 200, 300, 500, 800, 1000, 1000, 1000, 1000, 1000});
+    hubspot::ClientOptions co;
+    co.base_url = w->emulator->BaseUrl();
+    co.access_token = eo.token;
+    co.initial_per_ten_seconds = 0;
+    co.search_per_second = 0;
+    co.base_backoff = std::chrono::milliseconds(5);
+    w->client = std::make_unique<hubspot::Client>(co);
+  }
+  return (worlds[engine] = std::move(w)).get();
+}
+
+/// A fresh event store per test: a DuckDB file, or a unique schema in PostgreSQL.
+struct StoreSpec {
+  std::string url, schema;
+  fs::path file;
+  ~StoreSpec() {
+    if (!file.empty()) {
+      fs::remove(file);
+      fs::remove(file.string() + ".wal");
+    } else if (!url.empty()) {
+      try {
+        warehouse::OpenWarehouse(url)->DropSchema(schema);
+      } catch (const std::exception&) {
+        // Best effort: a uniquely named schema left behind never fails a later run.
+      }
+    }
+  }
+};
+
+std::unique_ptr<StoreSpec> NewStore(const std::string& engine) {
+  auto s = std::make_unique<StoreSpec>();
+  s->schema = "serve_" + testing::UniqueSuffix();
+  if (engine == "duckdb") {
+    s->file = fs::temp_directory_path() / ("revlens_serve_" + testing::UniqueSuffix() + ".duckdb");
+    s->url = "duckdb://" + s->file.string();
+  } else {
+    const char* url = std::getenv("REVLENS_TEST_POSTGRES_URL");
+    if (!url || !*url) return nullptr;
+    s->url = url;
+  }
+  return s;
+}
+
+ServeOptions BaseOptions(const StoreSpec& store) {
+  ServeOptions o;
+  o.port = 0;
+  o.client_secret = kSecret;
+  o.store_url = store.url;
+  o.store_schema = store.schema;
+  o.warehouse_url = "duckdb://:memory:";  // replaced by open_warehouse where a test needs the portal's
+  o.mirror_interval = std::chrono::milliseconds(0);
+  o.retry_delay = std::chrono::milliseconds(100);
+  o.delivery.base_backoff = std::chrono::milliseconds(10);
+  o.slack_interval = std::chrono::milliseconds(0);
+  if (std::getenv("REVLENS_SERVE_TEST_LOG"))
+    o.log = [](const std::string& line) { std::fprintf(stderr, "serve: %s\n", line.c_str()); };
+  return o;
+}
+
+ServeOptions WorldOptions(World& w, const StoreSpec& store) {
+  ServeOptions o = BaseOptions(store);
+  Warehouse& wh = w.portal->Wh();
+  o.open_warehouse = [&wh] { return std::make_unique<Borrowed>(wh); };
+  o.model_schema = w.portal->ModelSchema();
+  o.hubspot.base_url = w.emulator->BaseUrl();
+  o.hubspot.access_token = w.emulator->Options().token;
+  o.hubspot.initial_per_ten_seconds = 0;
+  o.hubspot.search_per_second = 0;
+  o.hubspot.base_backoff = std::chrono::milliseconds(5);
+  o.competitors = {{"Pipedrift", {"Pipe Drift"}, {}, {}, false, true, "config"}};
+  return o;
+}
+
+/// Point the emulator's webhooks at `url` with these subscriptions (replacing earlier ones).
+void Subscribe(World& w, const std::string& url, const std::vector<std::pair<std::string, std::string>>& subs) {
+  auto& p = w.emulator->GetPortal();
+  std::unique_lock lock(p.mutex);
+  p.webhook_target_url = url;
+  p.subscriptions.clear();
+  int64_t id = 1;
+  for (const auto& [type, object_type] : subs) {
+    emulator::WebhookSubscription s;
+    s.id = id++;
+    s.event_type = type;
+    s.object_type_id = object_type;
+    s.created_ms = s.updated_ms = NowMillis();
+    p.subscriptions.push_back(s);
+  }
+}
+
+void Unsubscribe(World& w) {
+  w.emulator->Webhooks().Flush(10000);
+  auto& p = w.emulator->GetPortal();
+  std::unique_lock lock(p.mutex);
+  p.webhook_target_url.clear();
+  p.subscriptions.clear();
+}
+
+std::string HookUrl(int port) {
+  return "http://127.0.0.1:" + std::to_string(port) + "/webhooks/hubspot";
+}
+
+/// A property's value; "" when unset (the API answers null).
+std::string Prop(const json& props, const char* name) {
+  const auto it = props.find(name);
+  return it != props.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+json Get(World& w, const std::string& path) {
+  return json::parse(w.client->Get(path).body);
+}
+
+template <typename F>
+bool WaitFor(F f, int ms = 15000) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (std::chrono::steady_clock::now() < end) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return f();
+}
+
+class ServeTest : public ::testing::TestWithParam<std::string> {};
+
+std::string EngineName(const ::testing::TestParamInfo<std::string>& info) {
+  return info.param == "duckdb" ? "DuckDb" : "Postgres";
+}
+
+// ------------------------------------------------------------------------------------------------ receiver
+
+httplib::Result PostSigned(httplib::Client& http, int port, const std::string& body, const std::string& secret,
+                           int64_t ts, const std::string& sent_body = "") {
+  const std::string sig = hubspot::SignatureV3(secret, "POST", HookUrl(port), body, ts);
+  httplib::Headers h = {{"X-HubSpot-Signature-v3", sig}, {"X-HubSpot-Request-Timestamp", std::to_string(ts)}};
+  return http.Post("/webhooks/hubspot", h, sent_body.empty() ? body : sent_body, "application/json");
+}
+
+std::string Events(std::initializer_list<int64_t> ids) {
+  json a = json::array();
+  for (int64_t id : ids)
+    a.push_back({{"eventId", id},
+                 {"subscriptionId", 1},
+                 {"portalId", 1},
+                 {"appId", 1},
+                 {"occurredAt", NowMillis()},
+                 {"subscriptionType", "company.creation"},
+                 {"attemptNumber", 0},
+                 {"objectId", 100 + id},
+                 {"changeSource", "API"}});
+  return a.dump();
+}
+
+TEST_P(ServeTest, ForgedTamperedAndReplayedRequestsAre401AndNeverStored) {
+  auto store = NewStore(GetParam());
+  if (!store) GTEST_SKIP() << "REVLENS_TEST_POSTGRES_URL is not set";
+  ServeOptions o = BaseOptions(*store);
+  o.process = false;
+  ServeServer server(o);
+  const int port = server.Start();
+  httplib::Client http("127.0.0.1", port);
+  const int64_t now = NowMillis();
+  const std::string body = Events({1, 2});
+
+  auto forged = PostSigned(http, port, body, "not-the-secret", now);
+  ASSERT_TRUE(forged);
+  EXPECT_EQ(forged->status, 401);
+  EXPECT_NE(forged->body.find("signature does not match"), std::string::npos) << forged->body;
+  auto tampered = PostSigned(http, port, body, kSecret, now, Events({1, 3}));
+  EXPECT_EQ(tampered->status, 401);
+  auto replayed = PostSigned(http, port, body, kSecret, now - 6 * 60 * 1000);
+  EXPECT_EQ(replayed->status, 401);
+  EXPECT_NE(replayed->body.find("5 minutes"), std::string::npos) << replayed->body;
+  auto future = PostSigned(http, port, body, kSecret, now + 6 * 60 * 1000);
+  EXPECT_EQ(future->status, 401);
+  auto unsigned_req = http.Post("/webhooks/hubspot", body, "application/json");
+  EXPECT_EQ(unsigned_req->status, 401);
+  // Signed for another URL (a request replayed against another endpoint).
+  httplib::Headers h = {
+      {"X-HubSpot-Signature-v3", hubspot::SignatureV3(kSecret, "POST", "http://127.0.0.1:1/other", body, now)},
+      {"X-HubSpot-Request-Timestamp", std::to_string(now)}};
+  EXPECT_EQ(http.Post("/webhooks/hubspot", h, body, "application/json")->status, 401);
+  EXPECT_EQ(server.Store().Counts().events, 0) << "a rejected request reached the store";
+  EXPECT_EQ(server.Stats().rejected, 6);
+
+  auto bad = PostSigned(http, port, "{\"not\":\"an array\"}", kSecret, now);
+  EXPECT_EQ(bad->status, 400);
+  auto ok = PostSigned(http, port, body, kSecret, now);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  EXPECT_EQ(server.Store().Counts().events, 2) << "stored before the 200";
+  auto health = http.Get("/healthz");
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(json::parse(health->body)["events"], 2);
+}
+
+TEST_P(ServeTest, DuplicateEventIdsAreStoredOnce) {
+  auto store = NewStore(GetParam());
+  if (!store) GTEST_SKIP() << "REVLENS_TEST_POSTGRES_URL is not set";
+  ServeOptions o = BaseOptions(*store);
+  o.process = false;
+  ServeServer server(o);
+  const int port = server.Start();
+  httplib::Client http("127.0.0.1", port);
+  EXPECT_EQ(PostSigned(http, port, Events({10, 11, 11}), kSecret, NowMillis())->status, 200);
+  EXPECT_EQ(PostSigned(http, port, Events({10, 11, 12}), kSecret, NowMillis())->status, 200);  // a HubSpot retry
+  EXPECT_EQ(server.Store().EventIds(), (std::vector<int64_t>{10, 11, 12}));
+  const auto st = server.Stats();
+  EXPECT_EQ(st.events_new, 3);
+  EXPECT_EQ(st.duplicates, 3);
+}
+
+// ------------------------------------------------------------------------------------------------ real time
+
+TEST_P(ServeTest, CreatedContactGetsItsScoreWrittenBack) {
+  World* w = Shared(GetParam());
+  if (!w->portal) GTEST_SKIP() << "REVLENS_TEST_POSTGRES_URL is not set";
+  auto store = NewStore(GetParam());
+  ServeServer server(WorldOptions(*w, *store));
+  const int port = server.Start();
+  Subscribe(*w, HookUrl(port), {{"contact.creation", ""}, {"contact.propertyChange", ""}});
+  const auto created = json::parse(
+      w->client
+          ->Post("/crm/v3/objects/contacts", json{{"properties",
+                                                   {{"email", "rt." + testing::UniqueSuffix() + "@example.com"},
+                                                    {"jobtitle", "VP of Sales"},
+                                                    {"hs_analytics_source", "ORGANIC_SEARCH"},
+                                                    {"phone", "+1 555 0100"}}}}
+                                                 .dump())
+          .body);
+  const std::string id = created["id"].get<std::string>();
+  json props;
+  const bool scored = WaitFor([&] {
+    props = Get(*w, "/crm/v3/objects/contacts/" + id +
+                        "?properties=revlens_score,revlens_shadow_score,revlens_tier,revlens_shadow_tier,"
+                        "revlens_model_version,revlens_shadow_model_version")["properties"];
+    return !Prop(props, "revlens_score").empty() || !Prop(props, "revlens_shadow_score").empty();
+  });
+  Unsubscribe(*w);
+  EXPECT_TRUE(server.WaitIdle(std::chrono::seconds(10)));
+  server.Stop();
+  ASSERT_TRUE(scored) << props.dump() << "\n" << server.Stats().ToJson().dump();
+  const std::string score =
+      Prop(props, "revlens_score").empty() ? Prop(props, "revlens_shadow_score") : Prop(props, "revlens_score");
+  const double v = std::stod(score);
+  EXPECT_GE(v, 0.0);
+  EXPECT_LE(v, 100.0);
+  const std::string tier = Prop(props, "revlens_tier") + Prop(props, "revlens_shadow_tier");
+  EXPECT_TRUE(tier == "A" || tier == "B" || tier == "C" || tier == "D") << tier;
+  EXPECT_GE(server.Stats().contacts_scored, 1);
+  EXPECT_EQ(server.Store().Counts().pending, 0);
+}
+
+TEST_P(ServeTest, CompetitorNoteOnOpenDealAlertsOnceAndStageChangeIsFlagged) {
+  World* w = Shared(GetParam());
+  if (!w->portal) GTEST_SKIP() << "REVLENS_TEST_POSTGRES_URL is not set";
+  const auto open = w->portal->Wh().Query("SELECT deal_id FROM " + w->portal->T("deals") +
+                                          " WHERE NOT is_closed ORDER BY deal_id LIMIT 1");
+  ASSERT_EQ(open.RowCount(), 1u);
+  const int64_t deal = warehouse::AsInt64(open.rows[0][0]);
+  auto store = NewStore(GetParam());
+  Sink sink;
+  ServeOptions o = WorldOptions(*w, *store);
+  o.slack_webhook_urls = {sink.Url("/services/T1/B1/x")};
+  o.webhooks = {{sink.Url("/hook"), "hook-secret"}};
+  ServeServer server(o);
+  const int port = server.Start();
+  Subscribe(*w, HookUrl(port), {{"object.creation", "0-46"}, {"deal.propertyChange", ""}});
+  auto note = [&](const std::string& body) {
+    const json req = {
+        {"properties", {{"hs_note_body", body}, {"hs_timestamp", FormatIsoMillis(NowMillis())}}},
+        {"associations",
+         {{{"to", {{"id", std::to_string(deal)}}},
+           {"types",
+            {{{"associationCategory", "HUBSPOT_DEFINED"},
+              {"associationTypeId",
+               emulator::DefaultAssociationTypeId(emulator::ObjectType::kNotes, emulator::ObjectType::kDeals)}}}}}}}};
+    w->client->Post("/crm/v3/objects/notes", req.dump());
+  };
+  note("Call recap: they are also looking at Pipe Drift for forecasting.");
+  ASSERT_TRUE(WaitFor([&] { return !sink.Posts("/services/T1/B1/x").empty() && !sink.Posts("/hook").empty(); }))
+      << server.Stats().ToJson().dump();
+  const auto slack = sink.Posts("/services/T1/B1/x");
+  ASSERT_EQ(slack.size(), 1u);
+  EXPECT_NE(slack[0].body.find("Pipedrift"), std::string::npos) << slack[0].body;
+  EXPECT_NE(slack[0].body.find("\"blocks\""), std::string::npos);
+  const auto hook = sink.Posts("/hook");
+  ASSERT_EQ(hook.size(), 1u);
+  EXPECT_TRUE(deliver::VerifyOutboundSignature("hook-secret", hook[0].timestamp, hook[0].body, hook[0].signature,
+                                               NowMillis() / 1000));
+  EXPECT_EQ(json::parse(hook[0].body)["rule"], "competitor_on_deal");
+
+  // A second mention of the same competitor on the same deal: no second message.
+  note("Follow-up: Pipedrift pricing came up again.");
+  // A note with no competitor, and a stage change.
+  note("Nothing to see here.");
+  w->client->Request("PATCH", "/crm/v3/objects/deals/" + std::to_string(deal),
+                     json{{"properties", {{"dealstage", "contractsent"}}}}.dump());
+  w->emulator->Webhooks().Flush(10000);
+  ASSERT_TRUE(server.WaitIdle(std::chrono::seconds(15)));
+  Unsubscribe(*w);
+  server.Stop();
+  EXPECT_EQ(sink.Posts("/services/T1/B1/x").size(), 1u) << "the same deal and competitor alerted twice";
+  EXPECT_EQ(sink.Posts("/hook").size(), 1u);
+  EXPECT_EQ(server.Stats().alerts_deduplicated, 2);  // Slack and the outbound hook
+  EXPECT_GE(server.Stats().deals_flagged, 1);
+  // Copied into the warehouse on stop: the alert (for `revlens alert`'s dedupe) and the flagged deal.
+  auto& wh = w->portal->Wh();
+  EXPECT_EQ(wh.Query("SELECT COUNT(*) FROM " + w->portal->T("alerts") +
+                     " WHERE rule = 'competitor_on_deal' AND status = 'sent' AND alert_key = " +
+                     Warehouse::QuoteLiteral("competitor_on_deal:" + std::to_string(deal) + ":Pipedrift"))
+                .Scalar<int64_t>(),
+            2);
+  EXPECT_EQ(wh.Query("SELECT dealstage FROM " + w->portal->T("deal_forecast_flags") +
+                     " WHERE deal_id = " + std::to_string(deal))
+                .Scalar<std::string>(),
+            "contractsent");
+}
+
+// ------------------------------------------------------------------------------------------------ restart
+
+TEST_P(ServeTest, RestartMidStreamLosesNothingAndReprocessingChangesNothing) {
+  World* w = Shared(GetParam());
+  if (!w->portal) GTEST_SKIP() << "REVLENS_TEST_POSTGRES_URL is not set";
+  auto store = NewStore(GetParam());
+  ServeOptions o = WorldOptions(*w, *store);
+  auto first = std::make_unique<ServeServer>(o);
+  const int port = first->Start();
+  o.port = port;  // the restarted server listens where HubSpot sends
+  Subscribe(*w, HookUrl(port), {{"contact.creation", ""}, {"contact.propertyChange", ""}});
+  const auto before = w->emulator->Webhooks().Stats();
+
+  // Create contacts in bursts while the server is stopped and started again in the middle.
+  std::thread writer([&] {
+    for (int b = 0; b < 6; ++b) {
+      json inputs = json::array();
+      for (int i = 0; i < 10; ++i)
+        inputs.push_back({{"properties",
+                           {{"email", "restart." + std::to_string(b) + "." + std::to_string(i) + "." +
+                                          testing::UniqueSuffix() + "@example.com"},
+                            {"jobtitle", i % 2 ? "Marketing Manager" : "Software Engineer"}}}});
+      w->client->Post("/crm/v3/objects/contacts/batch/create", json{{"inputs", inputs}}.dump());
+      std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  first->Stop();  // mid-stream: the emulator's deliveries fail now and are retried
+  const std::string first_stats = first->Stats().ToJson().dump();
+  first.reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto second = std::make_unique<ServeServer>(o);
+  second->Start();
+  writer.join();
+  // The write-back publishes propertyChange events of its own: settle until nothing is in flight either way.
+  emulator::WebhookStats after;
+  for (int round = 0; round < 20; ++round) {
+    ASSERT_TRUE(w->emulator->Webhooks().Flush(20000));
+    ASSERT_TRUE(second->WaitIdle(std::chrono::seconds(20)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    after = w->emulator->Webhooks().Stats();
+    if (second->Store().Counts().events == static_cast<int64_t>(after.events_published - before.events_published) &&
+        second->Store().Counts().pending == 0)
+      break;
+  }
+  EXPECT_GT(after.failures, before.failures) << "no delivery failed: the restart did not happen mid-stream";
+  EXPECT_EQ(after.dropped, before.dropped);
+  const int64_t published = static_cast<int64_t>(after.events_published - before.events_published);
+  const auto counts = second->Store().Counts();
+  {
+    // The emulator numbers its events 1, 2, ...: this test's are the ones published since `before`.
+    const auto ids = second->Store().EventIds();
+    std::string missing;
+    for (auto id = static_cast<int64_t>(before.events_published) + 1;
+         id <= static_cast<int64_t>(after.events_published); ++id)
+      if (!std::binary_search(ids.begin(), ids.end(), id)) missing += std::to_string(id) + " ";
+    EXPECT_EQ(counts.events, published) << "events lost or invented across the restart; missing: " << missing
+                                        << "\nfirst: " << first_stats
+                                        << "\nsecond: " << second->Stats().ToJson().dump();
+  }
+  EXPECT_EQ(counts.pending, 0);
+  EXPECT_EQ(counts.reprocessed, 0);
+  second->Stop();
+  second.reset();
+
+  // A crash after the effects but before the mark: every event processed again changes nothing in HubSpot.
+  const auto writes_before = w->emulator->BatchUpdates(emulator::ObjectType::kContacts);
+  {
+    EventStore s(store->url, store->schema);
+    const auto ids = s.EventIds();
+    s.Requeue(ids);
+    EXPECT_EQ(s.Counts().pending, static_cast<int64_t>(ids.size()));
+  }
+  auto third = std::make_unique<ServeServer>(o);
+  third->Start();
+  ASSERT_TRUE(third->WaitIdle(std::chrono::seconds(20)));
+  Unsubscribe(*w);
+  third->Stop();
+  const auto writes_after = w->emulator->BatchUpdates(emulator::ObjectType::kContacts);
+  EXPECT_EQ(writes_after.inputs, writes_before.inputs) << "reprocessing wrote scores again";
+  EXPECT_EQ(third->Stats().properties_written, 0);
+}
+
+// ------------------------------------------------------------------------------------------------ scoring pieces
+
+TEST_P(ServeTest, TitleRulesMatchTheSqlModel) {
+  World* w = Shared(GetParam());
+  if (!w->portal) GTEST_SKIP() << "REVLENS_TEST_POSTGRES_URL is not set";
+  const auto rs = w->portal->Wh().Query("SELECT DISTINCT jobtitle, seniority, job_function FROM " +
+                                        w->portal->T("lead_features") + " WHERE jobtitle IS NOT NULL");
+  ASSERT_GT(rs.RowCount(), 10u);
+  for (const auto& r : rs.rows) {
+    const std::string title = warehouse::ToString(r[0]);
+    const std::string seniority = warehouse::IsNull(r[1]) ? "" : warehouse::ToString(r[1]);
+    const std::string function = warehouse::IsNull(r[2]) ? "" : warehouse::ToString(r[2]);
+    EXPECT_EQ(TitleSeniority(title), seniority) << title;
+    EXPECT_EQ(TitleJobFunction(title), function) << title;
+  }
+}
+
+TEST_P(ServeTest, WithoutAModelContactEventsAreRecordedAndSkipped) {
+  auto store = NewStore(GetParam());
+  if (!store) GTEST_SKIP() << "REVLENS_TEST_POSTGRES_URL is not set";
+  auto empty = warehouse::OpenWarehouse("duckdb://:memory:");
+  ServeOptions o = BaseOptions(*store);
+  Warehouse& wh = *empty;
+  o.open_warehouse = [&wh] { return std::make_unique<Borrowed>(wh); };
+  ServeServer server(o);
+  const int port = server.Start();
+  httplib::Client http("127.0.0.1", port);
+  json ev = json::array(
+      {{{"eventId", 77}, {"occurredAt", NowMillis()}, {"subscriptionType", "contact.creation"}, {"objectId", 5}}});
+  ASSERT_EQ(PostSigned(http, port, ev.dump(), kSecret, NowMillis())->status, 200);
+  ASSERT_TRUE(server.WaitIdle(std::chrono::seconds(5)));
+  server.Stop();
+  const auto outcome = server.Store().Outcome(77);
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->rfind("no model", 0), 0u) << *outcome;
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, ServeTest, ::testing::Values("duckdb", "postgres"), EngineName);
+
+}  // namespace
+}  // namespace revlens::serve
