@@ -49,7 +49,7 @@ int RunDashboard(const DashboardArgs& a) {
   }
   if (const char* t = std::getenv("REVLENS_DASHBOARD_TOKEN")) o.token = t;
   // Fail now, not on the first page load, when the warehouse cannot be opened at all.
-  const std::string described = warehouse::OpenWarehouse(o.warehouse_url)->Describe();
+  const std::string described = dashboard::DescribeWarehouse(o.warehouse_url);
 
   sigset_t set;
   sigemptyset(&set);

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "core/errors.hpp"
+#include "core/time_util.hpp"
 
 namespace revlens::dashboard {
 namespace {
@@ -75,6 +76,15 @@ std::string LoginPage(const std::string& message) {
 }
 
 }  // namespace
+
+std::string DescribeWarehouse(const std::string& url) {
+  try {
+    return warehouse::OpenWarehouse(url)->Describe();
+  } catch (const WarehouseError& e) {
+    if (!warehouse::IsLockConflict(e)) throw;
+    return url + " (busy now: another revlens process is writing it)";
+  }
+}
 
 bool IsLoopback(std::string_view host) {
   if (host == "localhost" || host == "::1" || host == "[::1]") return true;
@@ -295,28 +305,54 @@ void DashboardServer::RegisterRoutes() {
       const Filters f = ParseFilters(req.params);
       const auto t0 = std::chrono::steady_clock::now();
       nlohmann::json body;
+      std::string key = page;  // page and filters (params is sorted by name)
+      for (const auto& [k, v] : req.params) key += "&" + k + "=" + v;
       {
         // One request at a time on the warehouse, opened on demand (see server.hpp).
         std::lock_guard lock(warehouse_mu_);
         if (!cached_) {
+          // After a hold cut short, leave the file alone for a moment so a waiting writer gets it.
+          std::this_thread::sleep_until(reopen_at_);
           try {
             cached_ = options_.open();
+            opened_at_ = std::chrono::steady_clock::now();
           } catch (const Error& e) {
-            SetError(res, 503,
-                     std::string("the warehouse is busy or unreachable (another revlens process may be writing): ") +
-                         e.what());
-            res.set_header("Retry-After", "2");
-            return;
+            const std::string why =
+                std::string("the warehouse is busy or unreachable (another revlens process may be writing): ") +
+                e.what();
+            const auto it = last_good_.find(key);
+            if (it == last_good_.end()) {
+              SetError(res, 503, why);
+              res.set_header("Retry-After", "2");
+              return;
+            }
+            // The last answer read for this page and filters, said to be such.
+            body = it->second.first;
+            body["stale"] = true;
+            body["read_at"] = FormatIsoMillis(it->second.second);
+            body["stale_reason"] = why;
           }
         }
-        try {
-          body = api_.Page(page, *cached_, f);
-        } catch (const WarehouseError&) {
-          cached_.reset();  // a connection that failed a query is not reused
-          throw;
+        if (cached_) {
+          try {
+            body = api_.Page(page, *cached_, f);
+          } catch (const WarehouseError&) {
+            cached_.reset();  // a connection that failed a query is not reused
+            throw;
+          }
+          if (options_.stale_answers > 0) {
+            if (last_good_.size() >= options_.stale_answers && !last_good_.count(key)) last_good_.clear();
+            last_good_[key] = {body, NowMillis()};
+          }
+          const auto now = std::chrono::steady_clock::now();
+          last_used_ = now;
+          if (options_.keep_open_ms <= 0) {
+            cached_.reset();
+          } else if (options_.max_hold_ms > 0 && now - opened_at_ >= std::chrono::milliseconds(options_.max_hold_ms)) {
+            cached_.reset();
+            reopen_at_ = now + std::chrono::milliseconds(options_.yield_ms);
+          }
         }
-        last_used_ = std::chrono::steady_clock::now();
-        if (options_.keep_open_ms <= 0) cached_.reset();
       }
       idle_cv_.notify_all();
       body["elapsed_ms"] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -5,13 +5,15 @@
 /// IP allow-list.
 ///
 /// The warehouse is opened on demand and closed once no request has come for `keep_open_ms` (1 s by default; 0 closes
-/// it after every request); requests are serialized. A DuckDB file admits one writing process, so `revlens run` and
-/// `revlens serve` can write whenever nobody is clicking through the pages. A request that finds the file locked
-/// answers 503 "the warehouse is busy", and the page says so.
+/// it after every request), and after `max_hold_ms` even while requests keep coming; requests are serialized. A
+/// DuckDB file admits one writing process, so `revlens run` and `revlens serve` can write between page loads. A
+/// request that finds the file locked (`revlens run` holds it for the whole job) gets the last answer read for the
+/// same page and filters, marked `"stale": true` with `read_at`; without one it answers 503 "the warehouse is busy".
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,7 +50,19 @@ struct DashboardOptions {
   /// Keep the warehouse open this long after the last request, so a page load's requests share one open (opening a
   /// DuckDB file reads its catalog: ~0.1-0.3 s). 0 = open and close per request.
   int keep_open_ms = 1000;
+  /// Close the warehouse after a request once it has been open this long, even while requests keep coming, and open
+  /// it again only `yield_ms` later: a client polling faster than keep_open_ms would otherwise keep `revlens run`
+  /// (which retries the lock every 100-500 ms) out for good. 0 = no limit.
+  int max_hold_ms = 2000;
+  int yield_ms = 600;
+  /// How many answers (page + filters) are kept to be served, marked stale, while the warehouse cannot be opened.
+  /// 0 = none: such requests answer 503.
+  size_t stale_answers = 64;
 };
+
+/// Describe the warehouse at `url` for the start-up line, throwing when it cannot be opened at all; a DuckDB file that
+/// another revlens process holds (`revlens run`) is fine: the pages are answered once it lets go.
+std::string DescribeWarehouse(const std::string& url);
 
 /// Return true for 127.0.0.0/8, ::1 and `localhost`.
 bool IsLoopback(std::string_view host);
@@ -100,9 +114,11 @@ class DashboardServer {
   std::unique_ptr<httplib::Server> http_;
   void CloseIdle();
 
-  std::mutex warehouse_mu_;  ///< guards cached_, last_used_, stopping_
+  std::mutex warehouse_mu_;  ///< guards cached_, last_used_, opened_at_, reopen_at_, last_good_, stopping_
   std::unique_ptr<warehouse::Warehouse> cached_;
-  std::chrono::steady_clock::time_point last_used_;
+  std::chrono::steady_clock::time_point last_used_, opened_at_, reopen_at_;
+  /// The last good answer per page and filters, with when it was read (epoch ms).
+  std::map<std::string, std::pair<nlohmann::json, int64_t>> last_good_;
   bool stopping_ = false;
   std::condition_variable idle_cv_;
   std::thread idle_thread_;  ///< closes the warehouse after keep_open_ms without a request
