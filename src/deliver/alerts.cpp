@@ -25,15 +25,6 @@ using warehouse::Warehouse;
 constexpr const char* kAlertsTable = "alerts";
 constexpr const char* kForecastHistoryTable = "alert_forecast_history";
 
-const std::vector<Column>& AlertColumns() {
-  static const std::vector<Column> cols = {
-      {"alert_key", ColumnType::kText}, {"rule", ColumnType::kText},        {"entity", ColumnType::kText},
-      {"channel", ColumnType::kText},   {"destination", ColumnType::kText}, {"sent_at", ColumnType::kTimestamp},
-      {"status", ColumnType::kText},    {"attempts", ColumnType::kBigInt},  {"http_status", ColumnType::kBigInt},
-      {"error", ColumnType::kText},     {"payload", ColumnType::kJson},     {"run_id", ColumnType::kText}};
-  return cols;
-}
-
 const std::vector<Column>& ForecastHistoryColumns() {
   static const std::vector<Column> cols = {
       {"run_id", ColumnType::kText}, {"period_type", ColumnType::kText},      {"period", ColumnType::kText},
@@ -641,6 +632,15 @@ struct Destination {
 };
 
 }  // namespace
+
+const std::vector<Column>& AlertColumns() {
+  static const std::vector<Column> cols = {
+      {"alert_key", ColumnType::kText}, {"rule", ColumnType::kText},        {"entity", ColumnType::kText},
+      {"channel", ColumnType::kText},   {"destination", ColumnType::kText}, {"sent_at", ColumnType::kTimestamp},
+      {"status", ColumnType::kText},    {"attempts", ColumnType::kBigInt},  {"http_status", ColumnType::kBigInt},
+      {"error", ColumnType::kText},     {"payload", ColumnType::kJson},     {"run_id", ColumnType::kText}};
+  return cols;
+}
 
 const std::vector<std::string>& AlertRuleNames() {
   static const std::vector<std::string> names = {"tier_a_lead", "competitor_on_deal", "deal_at_risk", "forecast_moved",

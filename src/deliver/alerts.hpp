@@ -119,6 +119,9 @@ struct AlertSummary {
   nlohmann::json ToJson() const;
 };
 
+/// The columns of the `alerts` table (written by `revlens alert` and `revlens serve`).
+const std::vector<warehouse::Column>& AlertColumns();
+
 /// Evaluate the rules on `wh` and deliver. Throws WarehouseError when the warehouse fails; delivery failures are
 /// recorded (status `failed` in `alerts`) and counted, never thrown. With no destination configured the rules are
 /// still evaluated and noted ("no destination"), as in a dry run.
