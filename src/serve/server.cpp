@@ -9,6 +9,7 @@
 
 #include "core/errors.hpp"
 #include "core/time_util.hpp"
+#include "deliver/alerts.hpp"
 #include "deliver/batch_update.hpp"
 #include "deliver/outbound.hpp"
 #include "deliver/properties.hpp"
@@ -32,17 +33,6 @@ using warehouse::Warehouse;
 constexpr size_t kMaxEventsPerRequest = 1000;
 constexpr const char* kRule = "competitor_on_deal";
 constexpr const char* kRunId = "serve";
-
-// The `alerts` table of deliver/alerts.cpp (same columns and types, so `revlens alert` reads what serve sends and
-// the other way round).
-const std::vector<Column>& AlertColumns() {
-  static const std::vector<Column> cols = {
-      {"alert_key", ColumnType::kText}, {"rule", ColumnType::kText},        {"entity", ColumnType::kText},
-      {"channel", ColumnType::kText},   {"destination", ColumnType::kText}, {"sent_at", ColumnType::kTimestamp},
-      {"status", ColumnType::kText},    {"attempts", ColumnType::kBigInt},  {"http_status", ColumnType::kBigInt},
-      {"error", ColumnType::kText},     {"payload", ColumnType::kJson},     {"run_id", ColumnType::kText}};
-  return cols;
-}
 
 const std::vector<Column>& DealFlagColumns() {
   static const std::vector<Column> cols = {{"deal_id", ColumnType::kBigInt},
@@ -250,6 +240,12 @@ void ServeServer::CommitLoop() {
       error = e.what();
       Log(std::string("event store: ") + e.what());
     }
+    // The figures are counted before the waiting requests are answered, so a 200 is never ahead of its stats.
+    if (error.empty()) {
+      std::lock_guard lock(stats_mu_);
+      stats_.events_new += fresh;
+      stats_.duplicates += static_cast<int64_t>(all.size()) - fresh;
+    }
     {
       std::lock_guard lock(commit_mu_);
       for (const auto& p : batch) {
@@ -259,11 +255,6 @@ void ServeServer::CommitLoop() {
     }
     commit_cv_.notify_all();
     if (error.empty()) {
-      {
-        std::lock_guard lock(stats_mu_);
-        stats_.events_new += fresh;
-        stats_.duplicates += static_cast<int64_t>(all.size()) - fresh;
-      }
       std::lock_guard lock(work_mu_);
       work_signal_ = true;
       work_cv_.notify_all();
@@ -379,14 +370,14 @@ void ServeServer::Mirror() {
     wh->CreateSchema(schema);
     warehouse::Transaction tx(*wh);
     if (!alerts.empty()) {
-      wh->CreateTable(schema, "alerts", AlertColumns());
+      wh->CreateTable(schema, "alerts", deliver::AlertColumns());
       std::vector<std::vector<Value>> rows;
       for (const auto& a : alerts)
         rows.push_back({a.alert_key, a.rule, a.entity, a.channel, a.destination,
                         warehouse::TimestampFromMillis(a.sent_at_ms), a.status, static_cast<int64_t>(a.attempts),
                         static_cast<int64_t>(a.http_status), a.error.empty() ? Value() : Value(a.error),
                         a.payload.empty() ? Value() : Value(a.payload), std::string(kRunId)});
-      wh->BulkLoad(schema, "alerts", AlertColumns(), rows);
+      wh->BulkLoad(schema, "alerts", deliver::AlertColumns(), rows);
     }
     if (!deals.empty()) {
       wh->CreateTable(schema, "deal_forecast_flags", DealFlagColumns());
