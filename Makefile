@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build build-asan demo test test-asan bench clean
+.PHONY: all deps build build-asan demo test test-asan bench screenshot clean
 
 all: build
 
@@ -43,6 +43,11 @@ test-asan: build-asan
 	export REVLENS_TEST_POSTGRES_URL="$$url"; \
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 900
+
+# The README's dashboard screenshot (docs/dashboard.png), taken by the browser test in Debian's Chromium.
+screenshot: build
+	REVLENS_BIN=$(CURDIR)/$(BUILD)/revlens REVLENS_SCREENSHOT=$(CURDIR)/docs/dashboard.png \
+	  node --test tests/browser/dashboard.test.mjs
 
 bench: build
 	cmake --build $(BUILD) -j $(JOBS) --target benches

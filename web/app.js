@@ -420,7 +420,13 @@ async function load() {
     main.innerHTML = html;
     if (after) after();
     const ms = performance.now() - t0;
-    document.getElementById('status').textContent = `${state.page}: API ${num(data.elapsed_ms, 0)} ms, page ${num(ms, 0)} ms`;
+    // A stale answer: another revlens process is writing the DuckDB file, so this is the last answer read for the
+    // same page and filters (read_at); say so rather than pass it off as current.
+    const status = document.getElementById('status');
+    status.textContent = data.stale
+      ? `${state.page}: the warehouse is busy (a run is writing); showing what was read at ${data.read_at}`
+      : `${state.page}: API ${num(data.elapsed_ms, 0)} ms, page ${num(ms, 0)} ms`;
+    status.classList.toggle('stale', !!data.stale);
     document.body.dataset.loaded = state.page;
   } catch (e) {
     if (seq !== loadSeq) return;
