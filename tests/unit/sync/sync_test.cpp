@@ -211,9 +211,62 @@ TEST_P(SyncTest, RerunWithoutChangesWritesNothing) {
       EXPECT_EQ(r.mode, "incremental") << name;
     }
   }
-  // Nothing was archived: the live count matches, so the archived list (4 pages for contacts) is not re-read;
-  // the run asks for the count and the (empty) change search only.
-  EXPECT_EQ(second.resources.at("contacts").requests, 2);
+  // Nothing was archived: the live count matches, so the archived list (4 pages for contacts) is not re-read; one
+  // newest-first search gives both the count and the (empty) set of changes.
+  EXPECT_EQ(second.resources.at("contacts").requests, 1);
+  // The live owners are as they were, so the archived owners are not re-read.
+  EXPECT_EQ(second.resources.at("owners").requests, 1);
+}
+
+TEST_P(SyncTest, AnOwnerArchivedBetweenRunsIsPickedUp) {
+  Serve(SmallPortal());
+  Sync(schema_);
+  int64_t archived_id = 0;
+  {
+    auto& portal = server_->GetPortal();
+    std::unique_lock lock(portal.mutex);
+    for (auto& o : portal.owners) {
+      if (!o.archived) {
+        o.archived = true;
+        archived_id = o.id;
+        break;
+      }
+    }
+  }
+  ASSERT_NE(archived_id, 0);
+  const auto second = Sync(schema_);
+  EXPECT_EQ(second.resources.at("owners").requests, 2);  // the live list changed: the archived list is read too
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM " + T("owners") + " WHERE is_deleted AND id = " + std::to_string(archived_id)),
+            1);
+  const std::string fresh = schema_ + "_fresh";
+  schemas_.push_back(fresh);
+  Sync(fresh);
+  EXPECT_EQ(Diff(schema_, fresh, "owners"), 0);
+  EXPECT_EQ(Diff(schema_, fresh, "owner_teams"), 0);
+}
+
+TEST_P(SyncTest, MoreChangesThanAPageAreReadInAscendingOrder) {
+  Serve(SmallPortal());
+  Sync(schema_);
+  // 300 contacts changed: more than the newest-first page holds, so the ascending change search takes over.
+  const auto ids = LiveIds(emulator::ObjectType::kContacts, 300);
+  ASSERT_EQ(ids.size(), 300u);
+  for (size_t i = 0; i < ids.size(); i += 100) {
+    std::string body = R"({"inputs":[)";
+    for (size_t j = i; j < i + 100; ++j) {
+      body += (j > i ? "," : "") + std::string(R"({"id":")") + ids[j] + R"(","properties":{"jobtitle":"Batch )" +
+              std::to_string(j) + R"("}})";
+    }
+    body += "]}";
+    client_->Post("/crm/v3/objects/contacts/batch/update", body);
+  }
+  const auto inc = Sync(schema_);
+  EXPECT_GE(inc.resources.at("contacts").records_read, 300);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM " + T("contacts") + " WHERE jobtitle LIKE 'Batch %'"), 300);
+  const std::string fresh = schema_ + "_fresh";
+  schemas_.push_back(fresh);
+  Sync(fresh);
+  ExpectSameTables(schema_, fresh);
 }
 
 TEST_P(SyncTest, IncrementalRunEqualsAFreshFullSync) {
