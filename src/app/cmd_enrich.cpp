@@ -1,9 +1,11 @@
 // `revlens enrich`: fill missing firmographics from the configured providers within their monthly caps; `--report`
-// shows what the spend bought; `--listen` takes Clay's callbacks.
+// shows what the spend bought; `--listen` takes Clay's callbacks; `--push` writes the values into HubSpot's own
+// properties where they are empty.
 #include <signal.h>
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "app/commands.hpp"
@@ -11,6 +13,7 @@
 #include "core/errors.hpp"
 #include "enrich/callback_server.hpp"
 #include "enrich/enrich.hpp"
+#include "hubspot/client.hpp"
 #include "warehouse/warehouse.hpp"
 
 namespace revlens::app {
@@ -18,7 +21,7 @@ namespace {
 
 struct EnrichArgs {
   std::string warehouse, schema = "hubspot", config;
-  bool dry_run = false, report = false, json = false, quiet = false;
+  bool dry_run = false, report = false, json = false, quiet = false, push = false, retry_quarantined = false;
   double emulated_cap = -1;
   int64_t max_requests = -1;
   int listen_port = -1;
@@ -32,6 +35,21 @@ int RunEnrichCommand(const EnrichArgs& a) {
       a.config.empty() ? std::nullopt : std::optional<std::string>(a.config), settings.hubspot_api_base.value);
   if (a.emulated_cap >= 0)
     es.providers.push_back(enrich::EmulatedProvider(settings.hubspot_api_base.value, 1.0, a.emulated_cap));
+  if (a.push) es.push = true;
+  // The push writes with the HubSpot token; a dry run uses it to re-read HubSpot when it is there.
+  std::optional<hubspot::Client> client;
+  if (es.push && !a.report) {
+    if (settings.hubspot_access_token.IsSet()) {
+      hubspot::ClientOptions co;
+      co.base_url = settings.hubspot_api_base.value;
+      co.access_token = settings.hubspot_access_token.value;
+      client.emplace(co);
+    } else if (a.push && !a.dry_run) {
+      throw ConfigError(
+          "--push needs a HubSpot token: set HUBSPOT_ACCESS_TOKEN (environment or .env) or [hubspot] access_token in "
+          "revlens.toml (or add --dry-run)");
+    }
+  }
   auto wh = warehouse::OpenWarehouse(a.warehouse.empty() ? settings.warehouse_url.value : a.warehouse);
 
   if (a.report) {
@@ -63,6 +81,8 @@ int RunEnrichCommand(const EnrichArgs& a) {
   o.settings = es;
   o.dry_run = a.dry_run;
   o.max_requests = a.max_requests;
+  o.push_client = client ? &*client : nullptr;
+  o.push.retry_quarantined = a.retry_quarantined;
   if (!a.quiet && !a.json)
     o.progress = [](const std::string& l) { std::fprintf(stderr, "revlens enrich: %s\n", l.c_str()); };
   enrich::EnrichSummary s;
@@ -104,7 +124,7 @@ void AddEnrich(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "enrich",
       "Fill missing company firmographics from enrichment providers (Clay, HTTP JSON APIs, the emulator's) within "
-      "each provider's monthly credit cap; --report shows what the spend bought");
+      "each provider's monthly credit cap; --report shows what the spend bought; --push writes them into HubSpot");
   cmd->add_option("--warehouse", args->warehouse,
                   "Warehouse URL (default: REVLENS_WAREHOUSE or duckdb://revlens.duckdb)");
   cmd->add_option("--schema", args->schema, "Raw schema the sync wrote (enrichment tables go there too)")
@@ -115,6 +135,11 @@ void AddEnrich(CLI::App& app) {
   cmd->add_option("--emulated-cap", args->emulated_cap,
                   "Add the emulator's provider (HUBSPOT_API_BASE/_enrichment) with this monthly cap, 1 credit a call");
   cmd->add_option("--max-requests", args->max_requests, "Stop after this many requests in this run");
+  cmd->add_flag("--push", args->push,
+                "Then write the values into HubSpot's own properties (industry, numberofemployees, ...) where HubSpot "
+                "is empty; never over a person's value (also: push = true under [enrichment])");
+  cmd->add_flag("--retry-quarantined", args->retry_quarantined,
+                "With --push: also retry records HubSpot refused before (enrichment_push_quarantine)");
   cmd->add_option("--listen", args->listen_port, "Serve Clay callbacks on this port (0 = a free one) after the run");
   cmd->add_option("--listen-host", args->listen_host, "Address for --listen")->capture_default_str();
   cmd->add_option("--listen-seconds", args->listen_seconds, "With --listen: stop after this many seconds (0 = Ctrl-C)");

@@ -11,9 +11,6 @@ using warehouse::ColumnType;
 using warehouse::Value;
 using warehouse::Warehouse;
 
-constexpr const char* kStateTable = "push_state";
-constexpr const char* kQuarantineTable = "push_quarantine";
-
 const std::vector<Column>& StateColumns() {
   static const std::vector<Column> cols = {{"object_type", ColumnType::kText},    {"object_id", ColumnType::kBigInt},
                                            {"property", ColumnType::kText},       {"value", ColumnType::kText},
@@ -59,18 +56,22 @@ std::string_view QuarantineKindName(QuarantineKind kind) {
   return "transient";
 }
 
-PushStateStore::PushStateStore(warehouse::Warehouse& warehouse, std::string schema)
-    : wh_(warehouse), schema_(std::move(schema)) {}
+PushStateStore::PushStateStore(warehouse::Warehouse& warehouse, std::string schema, std::string state_table,
+                               std::string quarantine_table)
+    : wh_(warehouse),
+      schema_(std::move(schema)),
+      state_table_(std::move(state_table)),
+      quarantine_table_(std::move(quarantine_table)) {}
 
 void PushStateStore::EnsureTables() {
   wh_.CreateSchema(schema_);
-  wh_.CreateTable(schema_, kStateTable, StateColumns());
-  wh_.CreateTable(schema_, kQuarantineTable, QuarantineColumns());
+  wh_.CreateTable(schema_, state_table_, StateColumns());
+  wh_.CreateTable(schema_, quarantine_table_, QuarantineColumns());
 }
 
 StateMap PushStateStore::LoadValues(const std::string& object_type, const std::vector<std::string>& properties) {
   StateMap out;
-  if (properties.empty() || !wh_.TableExists(schema_, kStateTable)) return out;
+  if (properties.empty() || !wh_.TableExists(schema_, state_table_)) return out;
   std::map<std::string, size_t> index;
   std::string in;
   for (size_t i = 0; i < properties.size(); ++i) {
@@ -78,7 +79,7 @@ StateMap PushStateStore::LoadValues(const std::string& object_type, const std::v
     in += (i ? "," : "") + Warehouse::QuoteLiteral(properties[i]);
   }
   const auto rs =
-      wh_.Query("SELECT object_id, property, value FROM " + Warehouse::QualifiedName(schema_, kStateTable) +
+      wh_.Query("SELECT object_id, property, value FROM " + Warehouse::QualifiedName(schema_, state_table_) +
                 " WHERE object_type = " + Warehouse::QuoteLiteral(object_type) + " AND property IN (" + in + ")");
   out.reserve(rs.rows.size() / std::max<size_t>(1, properties.size()) + 1);
   for (const auto& row : rs.rows) {
@@ -94,11 +95,11 @@ StateMap PushStateStore::LoadValues(const std::string& object_type, const std::v
 
 QuarantineMap PushStateStore::LoadQuarantine(const std::string& object_type) {
   QuarantineMap out;
-  if (!wh_.TableExists(schema_, kQuarantineTable)) return out;
+  if (!wh_.TableExists(schema_, quarantine_table_)) return out;
   const auto rs = wh_.Query(
       "SELECT object_type, object_id, target, kind, http_status, reason, properties, attempts, first_failed_at, "
       "last_failed_at, push_id FROM " +
-      Warehouse::QualifiedName(schema_, kQuarantineTable) +
+      Warehouse::QualifiedName(schema_, quarantine_table_) +
       " WHERE object_type = " + Warehouse::QuoteLiteral(object_type));
   auto text = [](const Value& v) { return warehouse::IsNull(v) ? std::string() : warehouse::AsString(v); };
   auto ts = [](const Value& v) {
@@ -153,12 +154,12 @@ void PushStateStore::SaveValues(const std::string& object_type, const std::vecto
   }
   warehouse::Transaction tx(wh_);
   for (const auto& [property, ids] : by_property) {
-    DeleteIds(kStateTable,
+    DeleteIds(state_table_,
               "object_type = " + Warehouse::QuoteLiteral(object_type) +
                   " AND property = " + Warehouse::QuoteLiteral(property),
               ids);
   }
-  if (!rows.empty()) wh_.BulkLoad(schema_, kStateTable, StateColumns(), rows);
+  if (!rows.empty()) wh_.BulkLoad(schema_, state_table_, StateColumns(), rows);
   tx.Commit();
 }
 
@@ -175,16 +176,16 @@ void PushStateStore::SaveQuarantine(const std::vector<QuarantineEntry>& entries)
   }
   warehouse::Transaction tx(wh_);
   for (const auto& [type, ids] : by_type) {
-    DeleteIds(kQuarantineTable, "object_type = " + Warehouse::QuoteLiteral(type), ids);
+    DeleteIds(quarantine_table_, "object_type = " + Warehouse::QuoteLiteral(type), ids);
   }
-  wh_.BulkLoad(schema_, kQuarantineTable, QuarantineColumns(), rows);
+  wh_.BulkLoad(schema_, quarantine_table_, QuarantineColumns(), rows);
   tx.Commit();
 }
 
 void PushStateStore::ClearQuarantine(const std::string& object_type, const std::vector<int64_t>& ids) {
-  if (ids.empty() || !wh_.TableExists(schema_, kQuarantineTable)) return;
+  if (ids.empty() || !wh_.TableExists(schema_, quarantine_table_)) return;
   warehouse::Transaction tx(wh_);
-  DeleteIds(kQuarantineTable, "object_type = " + Warehouse::QuoteLiteral(object_type), ids);
+  DeleteIds(quarantine_table_, "object_type = " + Warehouse::QuoteLiteral(object_type), ids);
   tx.Commit();
 }
 

@@ -56,8 +56,10 @@ using QuarantineMap = std::unordered_map<int64_t, QuarantineEntry>;
 /// Reads and writes push_state and push_quarantine in one schema. Not thread-safe (one warehouse connection).
 class PushStateStore {
  public:
-  /// `warehouse` must outlive the store.
-  PushStateStore(warehouse::Warehouse& warehouse, std::string schema);
+  /// `warehouse` must outlive the store. The table names default to the write-back's own; `revlens enrich --push`
+  /// keeps its state in tables of the same layout under other names.
+  PushStateStore(warehouse::Warehouse& warehouse, std::string schema, std::string state_table = "push_state",
+                 std::string quarantine_table = "push_quarantine");
 
   /// Create the schema and both tables when missing.
   void EnsureTables();
@@ -79,6 +81,7 @@ class PushStateStore {
   void DeleteIds(const std::string& table, const std::string& condition, const std::vector<int64_t>& ids);
   warehouse::Warehouse& wh_;
   std::string schema_;
+  std::string state_table_, quarantine_table_;
 };
 
 }  // namespace revlens::deliver

@@ -393,6 +393,17 @@ EnrichSummary RunEnrich(Warehouse& wh, const EnrichOptions& o) {
     sum.providers.push_back(std::move(pr));
   }
   sum.coverage = ComputeCoverage(wh, o.schema, o.settings.require);
+  if (o.settings.push) {
+    if (o.push_client == nullptr && !o.dry_run) {
+      sum.push_note = "push = true but no HubSpot token (HUBSPOT_ACCESS_TOKEN): nothing pushed";
+    } else {
+      EnrichPushOptions po = o.push;
+      po.schema = o.schema;
+      po.dry_run = o.dry_run;
+      if (!po.progress) po.progress = o.progress;
+      sum.push = RunEnrichPush(wh, o.push_client, po);
+    }
+  }
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return sum;
 }
@@ -419,15 +430,17 @@ std::string EnrichSummary::ToJson() const {
                   {"sample", p.sample},
                   {"stop_reason", p.stop_reason}});
   }
-  return json{{"run_id", run_id},
-              {"dry_run", dry_run},
-              {"providers", ps},
-              {"skipped_fresh", skipped_fresh},
-              {"skipped_no_key", skipped_no_key},
-              {"expired", expired},
-              {"coverage", CoverageJson(coverage)},
-              {"seconds", seconds}}
-      .dump();
+  json out{{"run_id", run_id},
+           {"dry_run", dry_run},
+           {"providers", ps},
+           {"skipped_fresh", skipped_fresh},
+           {"skipped_no_key", skipped_no_key},
+           {"expired", expired},
+           {"coverage", CoverageJson(coverage)},
+           {"seconds", seconds}};
+  if (push) out["push"] = json::parse(push->ToJson());
+  if (!push_note.empty()) out["push_note"] = push_note;
+  return out.dump();
 }
 
 std::vector<std::string> EnrichSummary::TextLines() const {
@@ -458,6 +471,11 @@ std::vector<std::string> EnrichSummary::TextLines() const {
   if (skipped_no_key > 0) out.push_back(std::to_string(skipped_no_key) + " records skipped: no domain / email");
   out.push_back("segment coverage: " + Pct(coverage.Before()) + " of " + std::to_string(coverage.companies) +
                 " companies from HubSpot alone, " + Pct(coverage.After()) + " with enrichment");
+  if (push) {
+    const auto lines = push->TextLines();
+    out.insert(out.end(), lines.begin(), lines.end());
+  }
+  if (!push_note.empty()) out.push_back(push_note);
   return out;
 }
 

@@ -8,12 +8,15 @@
 ///                       between request and answer leaves the credits counted and the record not asked again.
 ///   enrichment_results  one row per value returned (sync/raw_layout.hpp); the models coalesce it under HubSpot's.
 ///   enrichment_callbacks one row per Clay callback received: accepted or rejected, and why.
+///   enrichment_push_state, enrichment_push_quarantine  `--push` / `push = true` (hubspot_push.hpp).
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "enrich/hubspot_push.hpp"
 #include "enrich/provider.hpp"
 #include "enrich/settings.hpp"
 #include "warehouse/warehouse.hpp"
@@ -44,6 +47,11 @@ struct EnrichOptions {
   /// Called after a request was answered and before the answer is recorded (tests throw here: a crash between the
   /// request and its answer).
   std::function<void(const LedgerEntry&)> after_send;
+  /// With settings.push: the HubSpot client the values are written with (null: a dry run re-reads nothing and a
+  /// real run notes that nothing was pushed). `push` carries the push's own options (schema and dry run are
+  /// taken from these options).
+  hubspot::Client* push_client = nullptr;
+  EnrichPushOptions push;
 };
 
 /// One provider's figures for one run.
@@ -77,13 +85,16 @@ struct EnrichSummary {
   int64_t skipped_no_key = 0;  ///< records needing fields but without a domain / email
   int64_t expired = 0;         ///< stale unanswered requests closed at the start of the run
   Coverage coverage;
+  std::optional<EnrichPushSummary> push;  ///< settings.push: what was written into HubSpot
+  std::string push_note;                  ///< settings.push without a client: why nothing was pushed
   double seconds = 0;
   std::string ToJson() const;
   std::vector<std::string> TextLines() const;
 };
 
 /// Run enrichment: for each provider in order, the records that need it, highest value first (open pipeline
-/// amount, then contacts), each sent only while the provider's monthly credits stay within its cap.
+/// amount, then contacts), each sent only while the provider's monthly credits stay within its cap. With
+/// settings.push, then RunEnrichPush on every value received so far (not only this run's).
 EnrichSummary RunEnrich(warehouse::Warehouse& wh, const EnrichOptions& options);
 
 /// `revlens enrich --report`: spend and what it bought.

@@ -155,6 +155,9 @@ EnrichSettings FromDoc(const toml::table& doc, const std::string& source, const 
         if (!e.is_string()) Fail(source, e, "enrichment.require must hold strings");
         s.require.push_back(e.as_string()->get());
       }
+    } else if (key == "push") {
+      if (!v.is_boolean()) Fail(source, v, "enrichment.push must be true or false");
+      s.push = v.as_boolean()->get();
     } else if (key == "providers") {
       const auto* a = v.as_array();
       if (!a) Fail(source, v, "enrichment.providers must be an array of tables: write [[enrichment.providers]]");
@@ -166,7 +169,7 @@ EnrichSettings FromDoc(const toml::table& doc, const std::string& source, const 
         s.providers.push_back(std::move(p));
       }
     } else {
-      Fail(source, v, "unknown key '" + key + "' in [enrichment] (use freshness_days, require, providers)");
+      Fail(source, v, "unknown key '" + key + "' in [enrichment] (use freshness_days, require, push, providers)");
     }
   }
   return s;

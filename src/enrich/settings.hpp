@@ -4,6 +4,7 @@
 ///   [enrichment]
 ///   freshness_days = 90                 # never ask for the same record twice within this window
 ///   require = ["industry", "numberofemployees"]   # a company is sent when one of these is empty in HubSpot
+///   push = false                        # also write the values into HubSpot's own properties (where empty)
 ///
 ///   [[enrichment.providers]]
 ///   name = "emulated"                   # unique; recorded in the ledger and as the value's source
@@ -51,6 +52,8 @@ struct ProviderSettings {
 struct EnrichSettings {
   int freshness_days = 90;
   std::vector<std::string> require = {"industry", "numberofemployees"};
+  /// After enriching, write the values into HubSpot's own properties where they are empty (hubspot_push.hpp).
+  bool push = false;
   std::vector<ProviderSettings> providers;
 };
 

@@ -94,6 +94,7 @@ StepOutcome Enrich(Context& c) {
   enrich::EnrichOptions o = c.options.enrich;
   o.schema = c.options.raw_schema;
   if (o.run_id.empty()) o.run_id = c.report.run_id;
+  o.push_client = c.options.client;  // used only with `push = true` under [enrichment]
   c.report.enrich = enrich::RunEnrich(c.wh, o);
   const auto& s = *c.report.enrich;
   for (const auto& p : s.providers) {
@@ -104,6 +105,8 @@ StepOutcome Enrich(Context& c) {
   }
   out.message += "; segment coverage " + Fmt("%.1f%%", s.coverage.Before() * 100) + " -> " +
                  Fmt("%.1f%%", s.coverage.After() * 100);
+  if (s.push) out.message += "; " + std::to_string(s.push->Written()) + " values pushed into HubSpot";
+  if (!s.push_note.empty()) out.message += "; " + s.push_note;
   out.summary = json::parse(s.ToJson());
   return out;
 }
