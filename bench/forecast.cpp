@@ -6,14 +6,19 @@
 //        [--warehouse URL --schema S]   (reuse a portal already synced and built from the same size and seed)
 #include "insights/forecast.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <numeric>
+#include <random>
 #include <string>
 
 #include "emulator/generator/generator.hpp"
 #include "insights/metrics.hpp"
+#include "insights/stats.hpp"
 #include "portal_fixture.hpp"
 #include "warehouse/warehouse.hpp"
 
@@ -26,6 +31,76 @@ struct Args {
   uint64_t seed = 5;
   int draws = 10000;
 };
+
+/// Why the per-deal probabilities are (mis)calibrated: a reliability table by equal-count bin, mean prediction
+/// against the win rate per backtest cutoff (base-rate drift, and how many snapshots are left out because the
+/// deal is still open now), and the ECE a perfectly calibrated model would show on the same predictions (labels
+/// drawn from them): with a few hundred snapshots the estimator's own noise is a large part of the figure.
+void Reliability(const insights::BacktestReport& b, const std::vector<double>& p, const std::vector<int>& y) {
+  const size_t n = p.size();
+  if (n == 0) return;
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t c) { return p[a] < p[c]; });
+  std::printf("reliability (10 equal-count bins):   n   mean p   won    gap\n");
+  for (size_t k = 0; k < 10; ++k) {
+    const size_t lo = k * n / 10, hi = (k + 1) * n / 10;
+    if (hi <= lo) continue;
+    double sp = 0, sy = 0;
+    for (size_t i = lo; i < hi; ++i) {
+      sp += p[order[i]];
+      sy += y[order[i]];
+    }
+    const double c = static_cast<double>(hi - lo);
+    std::printf("  bin %2zu %26zu %8.3f %5.3f %+6.3f\n", k + 1, hi - lo, sp / c, sy / c, sy / c - sp / c);
+  }
+  std::printf("by cutoff:            open  scored  mean p   won    gap\n");
+  for (const auto& per : b.periods) {
+    int64_t open = 0;
+    for (const auto& r : b.rows)
+      if (r.forecast.slice.type == "total" && r.forecast.period.start_ms == per.start_ms) open = r.forecast.open_deals;
+    double sp = 0, sy = 0, c = 0;
+    for (const auto& d : b.deals) {
+      if (d.cutoff_ms != per.start_ms) continue;
+      sp += d.p_win;
+      sy += d.won;
+      c += 1;
+    }
+    if (c == 0) continue;
+    std::printf("  %-10s %12lld %7.0f %7.3f %5.3f %+6.3f\n", per.label.c_str(), static_cast<long long>(open), c, sp / c,
+                sy / c, sy / c - sp / c);
+  }
+  {
+    // Calibration in the large and the calibration slope (y ~ a + b logit p; 1 = neither over- nor under-confident).
+    std::vector<std::vector<double>> x;
+    double sp = 0, sy = 0, ll = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const double q = std::clamp(p[i], 1e-6, 1 - 1e-6);
+      x.push_back({std::log(q / (1 - q))});
+      sp += p[i];
+      sy += y[i];
+      ll -= y[i] ? std::log(q) : std::log(1 - q);
+    }
+    insights::RidgeLogistic fit(1e-6);
+    fit.Fit(x, y);
+    std::printf("mean p %.3f vs won %.3f (gap %+.3f); calibration slope %.2f; log loss %.3f\n", sp / static_cast<double>(n),
+                sy / static_cast<double>(n), (sy - sp) / static_cast<double>(n), fit.State().coefficients[0],
+                ll / static_cast<double>(n));
+  }
+  std::mt19937_64 rng(99);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<double> floor;
+  std::vector<int> sim(n);
+  for (int t = 0; t < 400; ++t) {
+    for (size_t i = 0; i < n; ++i) sim[i] = u(rng) < p[i] ? 1 : 0;
+    floor.push_back(insights::ExpectedCalibrationError(p, sim));
+  }
+  std::sort(floor.begin(), floor.end());
+  const double mean = std::accumulate(floor.begin(), floor.end(), 0.0) / static_cast<double>(floor.size());
+  std::printf("ECE of a perfectly calibrated model on these %zu predictions (labels drawn from them, 400 times): mean "
+              "%.3f, 90th percentile %.3f\n",
+              n, mean, floor[floor.size() * 9 / 10]);
+}
 
 void Report(warehouse::Warehouse& wh, const std::string& schema, const std::map<int64_t, double>& truth_p,
             insights::PeriodType period, int draws, double oracle_all) {
@@ -59,6 +134,8 @@ void Report(warehouse::Warehouse& wh, const std::string& schema, const std::map<
   }
   const double auc = insights::AucRoc(ours, y), oauc = insights::AucRoc(oracle, y);
   const double ece = insights::ExpectedCalibrationError(ours, y);
+  std::printf("\n");
+  Reliability(b, ours, y);
   const double ratio = rev && wp && wp->wape > 0 ? rev->wape / wp->wape : 0;
   const double cov = n ? static_cast<double>(covered) / static_cast<double>(n) : 0;
   std::printf("\n== figures (%s) ==\n", insights::PeriodTypeName(period).c_str());

@@ -2,7 +2,7 @@
 /// The forecast's two learned parts, each trained on what was known before a training cutoff T:
 ///  - DealModel: for a deal open at a cutoff, P(won by the end of each coming period) and P(won eventually), one
 ///    gradient-boosted classifier over (deal state, horizon) rows stacked from weekly snapshots of history, with a
-///    time-ordered holdout (by deal creation) for early stopping, isotonic calibration and the signal check that
+///    time-ordered holdout (by deal creation) for early stopping, Platt calibration and the signal check that
 ///    falls back to stage conversion rates when the deal features add nothing over the stage.
 ///  - NewDealModel: pipeline not yet created: the creation rate per pipeline (Poisson regression on monthly counts
 ///    with a growth trend and shrunk month-of-year effects), the share of new deals won within d days of creation,
