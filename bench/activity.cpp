@@ -1,7 +1,8 @@
 // `revlens activity` figures: RunActivity end to end (load the marts, analyse, write the five tables) on a synced
 // and built synthetic portal in DuckDB (target on `large`, ~1M engagements: <= 20 s on 2 cores), and on `demo`.
 //
-//   bench_activity [--sizes demo,large] [--runs 3]   (portals generated with seed 42, as bench_compete)
+//   bench_activity [--sizes demo,large] [--runs 3] [--keep FILE]   (portals generated with seed 42, as
+//       bench_compete; --keep: build the portals into FILE once and reuse them on the next run)
 //   bench_activity --warehouse duckdb://file.duckdb --schema revlens   (time RunActivity on an existing build)
 #include "insights/activity.hpp"
 
@@ -11,8 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "models/runner.hpp"
-#include "sync_common.hpp"
+#include "built_portal.hpp"
 
 namespace {
 
@@ -55,45 +55,17 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  const std::string keep = bench::ArgValue(argc, argv, "--keep", "");
   std::string sizes = bench::ArgValue(argc, argv, "--sizes", "demo,large") + ",";
   for (size_t start = 0, comma; (comma = sizes.find(',', start)) != std::string::npos; start = comma + 1) {
     const std::string size = sizes.substr(start, comma - start);
     if (size.empty()) continue;
-    // As bench_compete does: generate, serve, sync and build without the data tests (a failing data test of the
-    // models must not stop the timing of this product).
-    const std::string suffix = std::to_string(::getpid());
-    const std::string path = bench::TempPath("bench_activity") + ".duckdb";
-    {
-      auto wh = revlens::warehouse::OpenWarehouse("duckdb://" + path);
-      const std::string raw = "bench_activity_raw_" + suffix, target = "bench_activity_" + suffix;
-      auto served = bench::Serve(size, "none");
-      revlens::hubspot::Client client(served.client_options);
-      revlens::sync::SyncOptions so;
-      so.schema = raw;
-      auto t0 = Clock::now();
-      revlens::sync::RunSync(client, *wh, so);
-      const double sync_seconds = Since(t0);
-      served.server->Stop();
-      revlens::models::BuildOptions b;
-      b.project_dir = std::string(REVLENS_SOURCE_DIR) + "/sql";
-      b.target_schema = target;
-      b.raw_schema = raw;
-      b.skip_tests = true;
-      b.vars["as_of_date"] = revlens::models::JinjaValue::String("2026-06-30");
-      t0 = Clock::now();
-      revlens::models::Build(*wh, b);
-      const double build_seconds = Since(t0);
-      const auto engagements =
-          wh->Query("select count(*) from " + revlens::warehouse::Warehouse::QualifiedName(target, "engagements"))
-              .Scalar<int64_t>();
-      std::printf("setup      %s: generate %.1f s, sync %.1f s, build %.1f s; %lld engagements\n", size.c_str(),
-                  served.generate_seconds, sync_seconds, build_seconds, static_cast<long long>(engagements));
-      const double s = TimeActivity(*wh, target, runs);
-      const bool large = size == "large";
-      std::printf("activity   duckdb %-6s %.2f s (median of %d)%s%s\n", size.c_str(), s, runs,
-                  large ? "   target <= 20 s: " : "", large ? bench::Verdict(s <= 20) : "");
-    }
-    bench::RemoveDuck(path);
+    bench::BuiltPortal portal("bench_activity", size, keep);
+    std::printf("setup      %s: %lld engagements\n", size.c_str(), portal.Engagements());
+    const double s = TimeActivity(portal.Warehouse(), portal.Schema(), runs);
+    const bool large = size == "large";
+    std::printf("activity   duckdb %-6s %.2f s (median of %d)%s%s\n", size.c_str(), s, runs,
+                large ? "   target <= 20 s: " : "", large ? bench::Verdict(s <= 20) : "");
   }
   return 0;
 }

@@ -2,24 +2,27 @@
 // second on one thread; target >= 200k/s), then RunCompete end to end (load, scan, analyse, write) on a synced and
 // built portal in DuckDB (target on `large`, ~1M engagements: <= 20 s on 2 cores).
 //
-//   bench_compete [--size large] [--texts-size demo] [--runs 3] [--threads 2]
+//   bench_compete [--size large] [--texts-size demo] [--runs 3] [--threads 2] [--keep FILE]
+//       (--keep: build the portal into FILE once and reuse it on the next run; bench_activity's file serves too)
 //   bench_compete --warehouse duckdb://file.duckdb --schema revlens   (time RunCompete on an existing build)
 //   bench_compete --scanner-only
+#include "insights/compete.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "built_portal.hpp"
 #include "emulator/generator/text.hpp"
-#include "insights/compete.hpp"
-#include "models/runner.hpp"
-#include "sync_common.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double Since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 /// The dictionary a user would configure for the synthetic portal: names and aliases (misspellings are left to
 /// the edit-distance-1 variants).
@@ -51,7 +54,7 @@ void ScannerFigures(const std::string& size) {
     const auto p = table.Props().Find(prop);
     if (!p) continue;
     for (const auto& r : table.Records())
-      if (const std::string* v = r.Get(*p); v && !v->empty()) texts.push_back(*v);
+      if (const auto v = r.Get(*p); v && !v->empty()) texts.emplace_back(*v);
   }
   size_t bytes = 0;
   for (const auto& t : texts) bytes += t.size();
@@ -120,10 +123,11 @@ double TimeCompete(revlens::warehouse::Warehouse& wh, const std::string& schema,
     const auto t0 = Clock::now();
     const auto r = revlens::insights::RunCompete(wh, o);
     seconds.push_back(Since(t0));
-    std::printf("compete    run %d: %.2f s (load deals %.2f, load+scan %.2f, analyse %.2f, write %.2f); %lld texts, "
-                "%zu mentions, %lld deals\n",
-                i + 1, seconds.back(), r.load_seconds, r.scan_seconds, r.analyze_seconds, r.write_seconds,
-                static_cast<long long>(r.texts_scanned), r.mentions.size(), static_cast<long long>(r.deals));
+    std::printf(
+        "compete    run %d: %.2f s (load deals %.2f, load+scan %.2f, analyse %.2f, write %.2f); %lld texts, "
+        "%zu mentions, %lld deals\n",
+        i + 1, seconds.back(), r.load_seconds, r.scan_seconds, r.analyze_seconds, r.write_seconds,
+        static_cast<long long>(r.texts_scanned), r.mentions.size(), static_cast<long long>(r.deals));
   }
   std::sort(seconds.begin(), seconds.end());
   return seconds[seconds.size() / 2];
@@ -149,39 +153,12 @@ int main(int argc, char** argv) {
     std::printf("compete    %s: %.2f s (median of %d)\n", wh->Describe().c_str(), s, runs);
     return 0;
   }
-  const std::string suffix = std::to_string(::getpid());
-  const std::string path = bench::TempPath("bench_compete") + ".duckdb";
-  {
-    auto wh = revlens::warehouse::OpenWarehouse("duckdb://" + path);
-    const std::string raw = "bench_compete_raw_" + suffix, target = "bench_compete_" + suffix;
-    auto served = bench::Serve(size, "none");
-    revlens::hubspot::Client client(served.client_options);
-    revlens::sync::SyncOptions so;
-    so.schema = raw;
-    auto t0 = Clock::now();
-    revlens::sync::RunSync(client, *wh, so);
-    const double sync_seconds = Since(t0);
-    served.server->Stop();
-    revlens::models::BuildOptions b;
-    b.project_dir = std::string(REVLENS_SOURCE_DIR) + "/sql";
-    b.target_schema = target;
-    b.raw_schema = raw;
-    b.skip_tests = true;
-    b.vars["as_of_date"] = revlens::models::JinjaValue::String("2026-06-30");
-    t0 = Clock::now();
-    const auto report = revlens::models::Build(*wh, b);
-    const double build_seconds = Since(t0);
-    for (const auto& line : report.FailureLines()) std::fprintf(stderr, "%s\n", line.c_str());
-    const auto engagements = wh->Query("select count(*) from " + revlens::warehouse::Warehouse::QualifiedName(
-                                                                        target, "engagements"))
-                                 .Scalar<int64_t>();
-    std::printf("setup      %s: generate %.1f s, sync %.1f s, build %.1f s; %lld engagements\n", size.c_str(),
-                served.generate_seconds, sync_seconds, build_seconds, static_cast<long long>(engagements));
-    const double s = TimeCompete(*wh, target, runs, threads);
-    const bool large = size == "large";
-    std::printf("compete    duckdb %-6s %.2f s (median of %d, %d threads)%s%s\n", size.c_str(), s, runs, threads,
-                large ? "   target <= 20 s: " : "", large ? bench::Verdict(s <= 20) : "");
-  }
-  bench::RemoveDuck(path);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  bench::BuiltPortal portal("bench_compete", size, bench::ArgValue(argc, argv, "--keep", ""));
+  std::printf("setup      %s: %lld engagements\n", size.c_str(), portal.Engagements());
+  const double s = TimeCompete(portal.Warehouse(), portal.Schema(), runs, threads);
+  const bool large = size == "large";
+  std::printf("compete    duckdb %-6s %.2f s (median of %d, %d threads)%s%s\n", size.c_str(), s, runs, threads,
+              large ? "   target <= 20 s: " : "", large ? bench::Verdict(s <= 20) : "");
   return 0;
 }

@@ -6,9 +6,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
+#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "core/errors.hpp"
@@ -275,9 +278,14 @@ ActivityData LoadActivityData(Warehouse& wh, const ActivityOptions& o) {
   {
     std::unordered_map<int64_t, size_t> index;
     for (size_t i = 0; i < data.deals.size(); ++i) index.emplace(data.deals[i].deal_id, i);
+    // The warehouse classifies each touch (typed flags, no text comes back): a meeting held or scheduled, a call,
+    // an outgoing email.
     const auto rs = wh.Query(
-        "select e.deal_id, e.engagement_type, e.direction, e.outcome, e.contact_id, e.occurred_at from " + E +
-        " as e join " + D +
+        "select e.deal_id, case when e.engagement_type = 'meeting' and upper(coalesce(e.outcome, '')) not in "
+        "('NO_SHOW', 'CANCELED', 'CANCELLED', 'RESCHEDULED') then 1 else 0 end, case when e.engagement_type = "
+        "'call' then 1 else 0 end, case when e.engagement_type = 'email' and upper(coalesce(e.direction, '')) <> "
+        "'INCOMING_EMAIL' then 1 else 0 end, e.contact_id, e.occurred_at from " +
+        E + " as e join " + D +
         " as d on d.deal_id = e.deal_id where e.engagement_type in ('call', 'email', 'meeting') "
         "and e.occurred_at >= d.deal_created_at and e.occurred_at < d.deal_created_at + interval '" +
         std::to_string(o.window_days) + " days' and e.occurred_at < " + cut + " order by e.deal_id, e.occurred_at");
@@ -288,15 +296,9 @@ ActivityData LoadActivityData(Warehouse& wh, const ActivityOptions& o) {
       const auto at = OptTimestamp(row[5]);
       if (it == index.end() || !at) continue;
       auto& d = data.deals[it->second];
-      const std::string type = OptString(row[1]);
-      std::string direction = OptString(row[2]), outcome = OptString(row[3]);
-      for (auto& c : direction) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      for (auto& c : outcome) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      if (type == "meeting" && outcome != "NO_SHOW" && outcome != "CANCELED" && outcome != "CANCELLED" &&
-          outcome != "RESCHEDULED")
-        ++d.window_meetings;
-      if (type == "call") ++d.window_calls;
-      if (type == "email" && direction != "INCOMING_EMAIL") ++d.window_emails_out;
+      d.window_meetings += warehouse::AsInt64(row[1]);
+      d.window_calls += warehouse::AsInt64(row[2]);
+      d.window_emails_out += warehouse::AsInt64(row[3]);
       ++d.window_touches;
       if (const auto c = OptInt(row[4])) contacts[it->second].insert(*c);
       times[it->second].push_back(Ms(*at));
@@ -331,92 +333,120 @@ ActivityData LoadActivityData(Warehouse& wh, const ActivityOptions& o) {
       if (it != index.end()) data.deals[it->second].window_stage_moves = warehouse::AsInt64(row[1]);
     }
   }
+  // Names of owners and segments of companies, read once rather than as text on every lead and owner-week: in the
+  // marts both are looked up by id (owners joined on owner_id, companies keyed by company_id).
+  auto owner_names = [&](const std::string& table) {
+    std::unordered_map<int64_t, std::pair<std::string, std::string>> out;
+    const auto rs = wh.Query("select owner_id, max(owner_name), max(team_name) from " + table +
+                             " where owner_id is not null group by owner_id");
+    for (const auto& row : rs.rows)
+      out.emplace(warehouse::AsInt64(row[0]), std::make_pair(OptString(row[1]), OptString(row[2])));
+    return out;
+  };
   // Inbound leads (original source not offline: imports and offline sources are not leads waiting for a reply),
   // their first touch and whether a deal followed.
   {
-    const auto rs = wh.Query(
-        "with touch as (select e.contact_id, min(e.occurred_at) as first_touch_at from " + E +
-        " as e where e.contact_id is not null and e.occurred_at < " + cut + " and " + is_touch +
-        " group by e.contact_id), opp as (select distinct d.contact_id from " + D +
-        " as d where d.contact_id is not null and d.deal_created_at < " + cut +
-        ") select c.contact_id, c.owner_id, c.owner_name, c.team_name, c.original_source, c.contact_created_at, " +
-        company_col("industry") + ", " + company_col("size_band") +
-        ", t.first_touch_at, case when o.contact_id is null then 0 else 1 end as opportunity from " + C +
-        " as c left join touch as t on t.contact_id = c.contact_id left join opp as o on o.contact_id = "
-        "c.contact_id left join " +
-        companies +
-        " as co on co.company_id = c.company_id where "
-        "c.contact_created_at < " +
-        cut +
-        " and c.original_source is not null and upper(c.original_source) <> "
-        "'OFFLINE' order by c.contact_id");
+    std::unordered_map<int64_t, std::string> segment_of;
+    {
+      const auto rs = wh.Query("select co.company_id, " + company_col("industry") + ", " + company_col("size_band") +
+                               " from " + companies + " as co where co.company_id is not null");
+      for (const auto& row : rs.rows)
+        segment_of.emplace(warehouse::AsInt64(row[0]), Segment(OptString(row[1]), OptString(row[2])));
+    }
+    const auto owners = owner_names(C);
+    const auto rs =
+        wh.Query("with touch as (select e.contact_id, min(e.occurred_at) as first_touch_at from " + E +
+                 " as e where e.contact_id is not null and e.occurred_at < " + cut + " and " + is_touch +
+                 " group by e.contact_id), opp as (select distinct d.contact_id from " + D +
+                 " as d where d.contact_id is not null and d.deal_created_at < " + cut +
+                 ") select c.contact_id, c.owner_id, c.original_source, c.contact_created_at, c.company_id, "
+                 "t.first_touch_at, case when o.contact_id is null then 0 else 1 end as opportunity from " +
+                 C +
+                 " as c left join touch as t on t.contact_id = c.contact_id left join opp as o on o.contact_id = "
+                 "c.contact_id where c.contact_created_at < " +
+                 cut +
+                 " and c.original_source is not null and upper(c.original_source) <> "
+                 "'OFFLINE' order by c.contact_id");
     data.leads.reserve(rs.RowCount());
     for (const auto& row : rs.rows) {
       ActivityLead l;
-      const auto created = OptTimestamp(row[5]);
+      const auto created = OptTimestamp(row[3]);
       if (!created) continue;
       l.contact_id = warehouse::AsInt64(row[0]);
       l.owner_id = OptInt(row[1]);
-      l.owner_name = OptString(row[2]);
-      l.team_name = OptString(row[3]);
-      l.source = OptString(row[4]);
+      if (l.owner_id) {
+        const auto it = owners.find(*l.owner_id);
+        if (it != owners.end()) l.owner_name = it->second.first, l.team_name = it->second.second;
+      }
+      l.source = OptString(row[2]);
       l.created_at = *created;
-      l.segment = Segment(OptString(row[6]), OptString(row[7]));
-      if (const auto t = OptTimestamp(row[8]))
+      if (const auto company = OptInt(row[4])) {
+        const auto it = segment_of.find(*company);
+        if (it != segment_of.end()) l.segment = it->second;
+      }
+      if (const auto t = OptTimestamp(row[5]))
         l.first_touch_hours = std::max(0.0, static_cast<double>(Ms(*t) - Ms(*created)) / kHourMs);
-      l.became_opportunity = warehouse::AsInt64(row[9]) != 0;
+      l.became_opportunity = warehouse::AsInt64(row[6]) != 0;
       data.leads.push_back(std::move(l));
     }
   }
-  // Engagement counts per owner × week (the heavy part stays in the warehouse).
+  // Engagement counts per owner × week (the heavy part stays in the warehouse): one pass of plain aggregates, and
+  // one over the emails alone for the replies (an outgoing email whose contact's next email comes in within 7
+  // days), merged here by owner and week.
   {
     auto sum = [](const std::string& cond) { return "cast(sum(case when " + cond + " then 1 else 0 end) as bigint)"; };
     const std::string out = "upper(coalesce(e.direction, '')) <> 'INCOMING_EMAIL'";
+    const auto owners = owner_names(E);
     const auto rs = wh.Query(
-        "with e as (select * from " + E + " where occurred_at < " + cut +
-        "), em as (select engagement_key, lead(direction) over (partition by contact_id order by occurred_at, "
-        "engagement_id) as next_direction, lead(occurred_at) over (partition by contact_id order by occurred_at, "
-        "engagement_id) as next_at from e where engagement_type = 'email' and contact_id is not null) "
-        "select e.owner_id, max(e.owner_name), max(e.team_name), cast(e.occurred_week as date) as week_start, "
-        "count(*), " +
+        "select e.owner_id, cast(e.occurred_week as date) as week_start, count(*), " +
         sum("e.engagement_type = 'call'") + ", " +
         sum("e.engagement_type = 'call' and (e.outcome = '" + std::string(kConnectedDisposition) +
             "' or lower(e.outcome) = 'connected')") +
         ", " + sum("e.engagement_type = 'email' and " + out) + ", " +
-        sum("e.engagement_type = 'email' and not (" + out + ")") + ", " +
-        sum("e.engagement_type = 'email' and " + out +
-            " and upper(em.next_direction) = 'INCOMING_EMAIL' and em.next_at <= e.occurred_at + interval '7 days'") +
-        ", " + sum("e.engagement_type = 'meeting'") + ", " +
+        sum("e.engagement_type = 'email' and not (" + out + ")") + ", " + sum("e.engagement_type = 'meeting'") + ", " +
         sum("e.engagement_type = 'meeting' and upper(e.outcome) = 'COMPLETED'") + ", " +
         sum("e.engagement_type = 'meeting' and upper(e.outcome) = 'NO_SHOW'") + ", " +
         sum("e.engagement_type = 'note'") + ", " + sum("e.engagement_type = 'task' and upper(e.status) = 'COMPLETED'") +
         ", " +
         sum("e.engagement_type <> 'task' and d.deal_id is not null and e.occurred_at >= d.deal_created_at and "
             "(d.is_open or e.occurred_at <= d.closedate)") +
-        " from e left join em on em.engagement_key = e.engagement_key left join " + D +
-        " as d on d.deal_id = e.deal_id group by e.owner_id, cast(e.occurred_week as date)");
+        " from " + E + " as e left join " + D + " as d on d.deal_id = e.deal_id where e.occurred_at < " + cut +
+        " group by e.owner_id, cast(e.occurred_week as date)");
+    const auto replies = wh.Query(
+        "select e.owner_id, cast(e.occurred_week as date) as week_start, " +
+        sum(out + " and upper(e.next_direction) = 'INCOMING_EMAIL' and e.next_at <= e.occurred_at + interval '7 "
+                  "days'") +
+        " from (select owner_id, occurred_week, occurred_at, direction, lead(direction) over (partition by "
+        "contact_id order by occurred_at, engagement_id) as next_direction, lead(occurred_at) over (partition by "
+        "contact_id order by occurred_at, engagement_id) as next_at from " +
+        E + " where occurred_at < " + cut +
+        " and engagement_type = 'email' and contact_id is not null) as e group by e.owner_id, "
+        "cast(e.occurred_week as date)");
+    std::map<std::pair<int64_t, int32_t>, size_t> index;  // (owner or kNoOwnerKey, week) -> engagement_weeks
+    constexpr int64_t kNoOwnerKey = INT64_MIN;
     for (const auto& row : rs.rows) {
       RepWeek w;
       w.owner_id = OptInt(row[0]);
-      w.owner_name = OptString(row[1]);
-      w.team_name = OptString(row[2]);
-      const auto week = OptTimestamp(row[3]);
+      if (w.owner_id) {
+        const auto it = owners.find(*w.owner_id);
+        if (it != owners.end()) w.owner_name = it->second.first, w.team_name = it->second.second;
+      }
+      const auto week = OptTimestamp(row[1]);
       if (!week) continue;
       w.week_start = WeekOf(Ms(*week));
-      data.engagements += warehouse::AsInt64(row[4]);
-      int64_t* fields[] = {&w.calls,
-                           &w.connects,
-                           &w.emails_sent,
-                           &w.emails_received,
-                           &w.emails_replied,
-                           &w.meetings_booked,
-                           &w.meetings_held,
-                           &w.meetings_no_show,
-                           &w.notes,
-                           &w.tasks_completed,
-                           &w.activities_on_open_deals};
-      for (size_t k = 0; k < std::size(fields); ++k) *fields[k] = OptInt(row[5 + k]).value_or(0);
+      data.engagements += warehouse::AsInt64(row[2]);
+      int64_t* fields[] = {
+          &w.calls,         &w.connects,         &w.emails_sent, &w.emails_received, &w.meetings_booked,
+          &w.meetings_held, &w.meetings_no_show, &w.notes,       &w.tasks_completed, &w.activities_on_open_deals};
+      for (size_t k = 0; k < std::size(fields); ++k) *fields[k] = OptInt(row[3 + k]).value_or(0);
+      index.emplace(std::make_pair(w.owner_id.value_or(kNoOwnerKey), w.week_start.days), data.engagement_weeks.size());
       data.engagement_weeks.push_back(std::move(w));
+    }
+    for (const auto& row : replies.rows) {
+      const auto week = OptTimestamp(row[1]);
+      if (!week) continue;
+      const auto it = index.find(std::make_pair(OptInt(row[0]).value_or(kNoOwnerKey), WeekOf(Ms(*week)).days));
+      if (it != index.end()) data.engagement_weeks[it->second].emails_replied = OptInt(row[2]).value_or(0);
     }
   }
   return data;
@@ -436,8 +466,11 @@ constexpr double kTinyPenalty = 1e-6;
 /// "other" level; the most frequent level is the reference (no column).
 class Categorical {
  public:
-  Categorical(const std::vector<std::string>& values, int64_t min_count) : min_count_(min_count) {
-    for (const auto& v : values) ++counts_[v];
+  Categorical(const std::vector<std::string>& values, int64_t min_count)
+      : Categorical(CountLevels(values), min_count) {}
+  /// From the number of records at each level.
+  Categorical(std::map<std::string, int64_t> counts, int64_t min_count)
+      : min_count_(min_count), counts_(std::move(counts)) {
     std::map<std::string, int64_t> pooled;
     for (const auto& [level, n] : counts_) pooled[Pool(level)] += n;
     std::string reference;
@@ -448,13 +481,23 @@ class Categorical {
       if (level != reference) column_.emplace(level, static_cast<int>(column_.size()));
   }
   size_t Width() const { return column_.size(); }
+  /// The indicator column of `value` (from 0), or -1 for the reference level.
+  int ColumnOf(const std::string& value) const {
+    const auto it = column_.find(Pool(value));
+    return it == column_.end() ? -1 : it->second;
+  }
   /// Set this record's indicator in `row` (columns from `offset`).
   void Fill(const std::string& value, std::vector<double>& row, size_t offset) const {
-    const auto it = column_.find(Pool(value));
-    if (it != column_.end()) row[offset + static_cast<size_t>(it->second)] = 1.0;
+    const int c = ColumnOf(value);
+    if (c >= 0) row[offset + static_cast<size_t>(c)] = 1.0;
   }
 
  private:
+  static std::map<std::string, int64_t> CountLevels(const std::vector<std::string>& values) {
+    std::map<std::string, int64_t> counts;
+    for (const auto& v : values) ++counts[v];
+    return counts;
+  }
   std::string Pool(const std::string& level) const {
     const auto it = counts_.find(level);
     return (it == counts_.end() || it->second < min_count_) ? std::string("\x01other") : level;
@@ -554,7 +597,9 @@ std::vector<PatternEffect> DealEffects(const ActivityData& data, const ActivityO
   }
   const double log_mean = log_n ? log_sum / static_cast<double>(log_n) : 0.0;
   const Categorical seg(segments, o.min_level_count), pipe(pipelines, o.min_level_count);
-  for (size_t k : used) {
+  // One regression per pattern, each on its own thread: the fits share nothing but the read-only deals, and each
+  // is the same computation as on one thread (the figures do not depend on the threads).
+  auto fit_pattern = [&](size_t k) {
     const Pattern& pat = patterns[k];
     // Columns: the pattern, [stages advanced], log amount, [amount missing], segment and pipeline indicators.
     const size_t lead = pat.pace_control ? 2 : 1;
@@ -598,7 +643,7 @@ std::vector<PatternEffect> DealEffects(const ActivityData& data, const ActivityO
     int64_t with = 0;
     for (const auto& r : xc) with += r[0] > 0.5;
     e.cycle_n = static_cast<int64_t>(xc.size());
-    if (xc.size() < width + 20 || with < kMinGroup / 2 || e.cycle_n - with < kMinGroup / 2) continue;
+    if (xc.size() < width + 20 || with < kMinGroup / 2 || e.cycle_n - with < kMinGroup / 2) return;
     const RegressionFit cf = FitLinear(xc, yc, penalty);
     const Wald c = WaldRatio(cf.coefficients[1], cf.std_errors[1], o.confidence);
     e.cycle_ratio = c.ratio;
@@ -607,7 +652,10 @@ std::vector<PatternEffect> DealEffects(const ActivityData& data, const ActivityO
     // Activity volume in the window follows the deal's pace, and a won deal's pace is its cycle: for the mix and
     // the cadence the cycle ratio is descriptive and never tested (no p-value, never significant).
     if (!pat.pace_control) e.cycle_p_value = c.p;
-  }
+  };
+  std::vector<std::future<void>> fits;
+  for (size_t k : used) fits.push_back(std::async(std::launch::async, fit_pattern, k));
+  for (auto& f : fits) f.get();
   return out;
 }
 
@@ -629,27 +677,38 @@ PatternEffect ResponseEffect(const ActivityData& data, const ActivityOptions& o)
   for (const auto& l : data.leads)
     if (Ms(l.created_at) < latest) pop.push_back(&l);
   e.n = static_cast<int64_t>(pop.size());
-  std::vector<std::string> segments, sources;
+  std::unordered_map<std::string, int64_t> segments, sources;  // level -> leads
   for (const auto* l : pop) {
     const bool slow = SlowLead(*l, o);
     e.n_with += slow;
     (slow ? e.successes_with : e.successes_without) += l->became_opportunity;
-    segments.push_back(l->segment);
-    sources.push_back(l->source);
+    ++segments[l->segment];
+    ++sources[l->source];
   }
   if (e.n_with < kMinGroup || e.n - e.n_with < kMinGroup) return e;
-  const Categorical seg(segments, o.min_level_count), src(sources, o.min_level_count);
+  const Categorical seg(std::map<std::string, int64_t>(segments.begin(), segments.end()), o.min_level_count),
+      src(std::map<std::string, int64_t>(sources.begin(), sources.end()), o.min_level_count);
   const size_t width = 1 + seg.Width() + src.Width();
   // Every column is an indicator: fit the binomial counts of each distinct row (a few hundred) rather than
-  // every lead.
-  std::map<std::vector<double>, std::pair<double, double>> cells;  // row -> (opportunities, not)
+  // every lead. A row is (slow, segment column, source column); the columns of each distinct value are looked up
+  // once, and the distinct rows are put in the order of their indicator vectors.
+  std::unordered_map<std::string, int> seg_col, src_col;
+  auto column = [](std::unordered_map<std::string, int>& cache, const Categorical& c, const std::string& v) {
+    const auto it = cache.find(v);
+    return it != cache.end() ? it->second : cache.emplace(v, c.ColumnOf(v)).first->second;
+  };
+  std::map<std::tuple<int, int, int>, std::pair<double, double>> counts;  // row -> (opportunities, not)
   for (const auto* l : pop) {
-    std::vector<double> row(width, 0.0);
-    row[0] = SlowLead(*l, o) ? 1.0 : 0.0;
-    seg.Fill(l->segment, row, 1);
-    src.Fill(l->source, row, 1 + seg.Width());
-    auto& c = cells[row];
+    auto& c = counts[{SlowLead(*l, o) ? 1 : 0, column(seg_col, seg, l->segment), column(src_col, src, l->source)}];
     (l->became_opportunity ? c.first : c.second) += 1;
+  }
+  std::map<std::vector<double>, std::pair<double, double>> cells;
+  for (const auto& [key, c] : counts) {
+    std::vector<double> row(width, 0.0);
+    row[0] = std::get<0>(key);
+    if (std::get<1>(key) >= 0) row[1 + static_cast<size_t>(std::get<1>(key))] = 1.0;
+    if (std::get<2>(key) >= 0) row[1 + seg.Width() + static_cast<size_t>(std::get<2>(key))] = 1.0;
+    cells.emplace(std::move(row), c);
   }
   std::vector<std::vector<double>> x;
   std::vector<double> y, weight;
@@ -826,8 +885,9 @@ ActivityReport AnalyzeActivity(const ActivityData& data, const ActivityOptions& 
   });
 
   // ---- effects
+  auto response = std::async(std::launch::async, ResponseEffect, std::cref(data), std::cref(o));
   r.effects = DealEffects(data, o);
-  r.effects.push_back(ResponseEffect(data, o));
+  r.effects.push_back(response.get());
   {
     std::vector<double> p, pc;
     std::vector<size_t> ip, ic;

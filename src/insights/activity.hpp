@@ -178,7 +178,9 @@ struct ActivityData {
   int64_t engagements = 0;
 };
 
-/// Load the marts (three aggregate queries and one of in-window deal activity). Throws ConfigError when a mart
+/// Load the marts: aggregate queries (deals with their last activity, stages advanced in each deal's window, leads
+/// with their first touch, engagement counts per owner × week, email replies per owner × week), the classified
+/// touches in each deal's window, and owner names and company segments once by id. Throws ConfigError when a mart
 /// is missing (run `revlens build`) or --as-of is malformed.
 ActivityData LoadActivityData(warehouse::Warehouse& warehouse, const ActivityOptions& options);
 

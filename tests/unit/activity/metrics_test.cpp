@@ -107,7 +107,13 @@ class HandMade {
            eng(10, "task", "2026-06-26 12:00:00", "2026-06-22", null, null, std::string("COMPLETED"), null, null),
            eng(11, "task", "2026-06-26 13:00:00", "2026-06-22", null, null, std::string("NOT_STARTED"), null, null),
            eng(13, "meeting", "2026-03-05 00:00:00", "2026-03-02", null, std::string("COMPLETED"), null, int64_t{104},
-               int64_t{13})});
+               int64_t{13}),
+           // In deal 13's window too: a cancelled meeting and a reply from another contact are touches, but neither
+           // a meeting held nor an outgoing email (the values in any case).
+           eng(14, "meeting", "2026-03-02 00:00:00", "2026-03-02", null, std::string("canceled"), null, int64_t{104},
+               int64_t{13}),
+           eng(15, "email", "2026-03-03 00:00:00", "2026-03-02", std::string("incoming_email"), null, null,
+               int64_t{105}, int64_t{13})});
     auto deal = [&](int64_t id, bool open, bool won, const char* created, const Value& closed, double amount) {
       return std::vector<Value>{id,
                                 "Deal " + std::to_string(id),
@@ -178,18 +184,24 @@ void CheckMetrics(warehouse::Warehouse& wh, const std::string& schema) {
   o.run_id = "metrics";
   const ActivityData data = LoadActivityData(wh, o);
   EXPECT_EQ(data.as_of, "2026-06-30");
-  EXPECT_EQ(data.engagements, 11);  // the meeting after the cutoff is not counted
+  EXPECT_EQ(data.engagements, 13);  // the meeting after the cutoff is not counted
   ASSERT_EQ(data.deals.size(), 4u);
   const ActivityDeal& d13 = data.deals[3];
   EXPECT_EQ(d13.deal_id, 13);
   EXPECT_EQ(d13.window_meetings, 1);
-  EXPECT_EQ(d13.window_touches, 1);
-  EXPECT_EQ(d13.window_contacts, 1);
+  EXPECT_EQ(d13.window_touches, 3);
+  EXPECT_EQ(d13.window_contacts, 2);
   EXPECT_EQ(d13.window_calls, 0);
+  EXPECT_EQ(d13.window_emails_out, 0);
   EXPECT_DOUBLE_EQ(d13.window_longest_gap_days, 10.0);  // from the meeting on day 4 to the window's end
   EXPECT_EQ(d13.window_stage_moves, 1);
   EXPECT_EQ(d13.segment, "Software × 51-200");
   ASSERT_EQ(data.leads.size(), 3u);  // the offline contact is not an inbound lead
+  EXPECT_EQ(data.leads[0].contact_id, 100);
+  EXPECT_EQ(data.leads[0].owner_name, "Ann Lee");
+  EXPECT_EQ(data.leads[0].team_name, "East");
+  EXPECT_EQ(data.leads[0].source, "ORGANIC_SEARCH");
+  EXPECT_EQ(data.leads[0].segment, "Software × 51-200");
   EXPECT_DOUBLE_EQ(*data.leads[0].first_touch_hours, 2.0);
   EXPECT_TRUE(data.leads[0].became_opportunity);
   EXPECT_DOUBLE_EQ(*data.leads[1].first_touch_hours, 34.0);
