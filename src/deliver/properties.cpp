@@ -133,6 +133,10 @@ PropertyCatalog DefaultCatalog() {
   companies.push_back(
       Text("revlens_icp_segment", "revlens ICP segment", "The winning segment this company best fits."));
   companies.push_back(DateTime("revlens_scored_at", "revlens scored at", "When the values shown were computed."));
+  auto& deals = c.by_type["deals"];
+  deals.push_back(Text("revlens_competitors", "revlens competitors",
+                       "Competitors revlens detected on this open deal (notes, emails, calls, meetings, the competitor "
+                       "and closed-lost-reason properties), ';'-separated."));
   return c;
 }
 

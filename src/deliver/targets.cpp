@@ -95,7 +95,13 @@ std::vector<PushTarget> DefaultTargets() {
       {"top_segment", "revlens_icp_segment", "", ValueFormat::kText, 0, false},
       {"scored_at", "revlens_scored_at", "", ValueFormat::kDateTime, 0, true},
   };
-  return {scores, icp};
+  PushTarget competitors;
+  competitors.name = "deal_competitors";
+  competitors.object_type = "deals";
+  competitors.table = "deal_competitors";  // revlens compete: one row per open deal with a competitor detected
+  competitors.id_column = "deal_id";
+  competitors.fields = {{"competitors", "revlens_competitors", "", ValueFormat::kText, 0, false}};
+  return {scores, icp, competitors};
 }
 
 void ValidateTargets(const std::vector<PushTarget>& targets, const PropertyCatalog& catalog) {

@@ -52,7 +52,8 @@ struct PushTarget {
 };
 
 /// The targets revlens ships: `lead_scores` -> contacts (score, tier, fit, engagement, reasons, model version,
-/// scored-at, with shadow twins) and `company_icp_fit` -> companies (ICP fit, top segment, scored-at).
+/// scored-at, with shadow twins), `company_icp_fit` -> companies (ICP fit, top segment, scored-at) and
+/// `deal_competitors` -> deals (the competitors `revlens compete` detected on each open deal).
 std::vector<PushTarget> DefaultTargets();
 
 /// Check targets against the catalog: identifiers are plain names, every mapped property (and shadow twin) is

@@ -601,6 +601,27 @@ TEST_P(PushTest, ANewProductIsAConfigEntry) {
   EXPECT_THROW(Push(o), ConfigError);
 }
 
+TEST_P(PushTest, CompetitorsOnOpenDealsArePushed) {
+  // `revlens compete` writes deal_competitors; the default targets carry it to revlens_competitors on deals.
+  Serve();
+  const std::vector<warehouse::Column> cols = {
+      {"deal_id", ColumnType::kBigInt}, {"competitors", ColumnType::kText}, {"run_id", ColumnType::kText}};
+  wh_->CreateTable(schema_, "deal_competitors", cols);
+  wh_->BulkLoad(schema_, "deal_competitors", cols,
+                {{int64_t{1}, std::string("Acme;Globex"), std::string("r1")},
+                 {int64_t{2}, std::string("Initech"), std::string("r1")}});
+  const PushSummary s = Push();
+  EXPECT_EQ(Target(s, "deal_competitors").written, 2);
+  EXPECT_EQ(Value_(ObjectType::kDeals, 1, "revlens_competitors"), "Acme;Globex");
+  EXPECT_EQ(Value_(ObjectType::kDeals, 2, "revlens_competitors"), "Initech");
+  // A rerun sends nothing; a changed list is sent again.
+  EXPECT_EQ(Push().update_requests, 0);
+  wh_->Execute("UPDATE " + T("deal_competitors") + " SET competitors = 'Acme' WHERE deal_id = 1");
+  const PushSummary again = Push();
+  EXPECT_EQ(Target(again, "deal_competitors").written, 1);
+  EXPECT_EQ(Value_(ObjectType::kDeals, 1, "revlens_competitors"), "Acme");
+}
+
 TEST_P(PushTest, NothingToPushIsAClearError) {
   Serve();
   try {
