@@ -328,11 +328,11 @@ TEST_P(AlertTest, SlackGetsValidBlockKitOnceThenDedupes) {
     EXPECT_TRUE(ValidateBlockKit(payload).empty()) << got[i].body;
     ASSERT_TRUE(payload.contains("text"));
     EXPECT_EQ(payload["blocks"][0]["type"], "header");
-    // Paced: about one message per interval to one webhook.
-    if (i > 0) {
-      EXPECT_GE(got[i].at - got[i - 1].at, std::chrono::milliseconds(130));
-    }
   }
+  // Paced: about one message per interval to one webhook. Judged on the whole span at the receiver: a single gap
+  // between arrivals can shrink when one request reaches the receiver late on a loaded machine (the suite once
+  // failed that way under ctest -j2), the span by at most that delay; without pacing it would be near zero.
+  EXPECT_GE(got.back().at - got.front().at, std::chrono::milliseconds(150 * 6 - 100));
   const int64_t raised = first.alerts_raised;
   EXPECT_EQ(Count(), raised);
   EXPECT_EQ(Count("status = 'sent' AND channel = 'slack' AND attempts = 1"), raised);
