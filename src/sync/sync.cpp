@@ -321,8 +321,11 @@ class ObjectFetcher {
     const bool full = ctx_.options.full_refresh || state_.phase.empty() || state_.phase == "list";
     ctx_.tally.Add(plan_.type, [&](ResourceSummary& r) { r.mode = full ? "full" : "incremental"; });
     if (full) {
-      ListAll();
-      ListArchived();
+      ListArchived(ListAll());
+    } else if (state_.phase == "archived") {
+      // The run before died after listing every live record but before the archived list: finish that first
+      // (the live count alone cannot tell, since the warehouse has never held those archived records).
+      ListArchived(StateRow{"incremental", "", state_.watermark_ms});
     } else {
       // The archived list can only be read whole, and it grows with every merge and deletion; skip it when
       // nothing was archived since the last run: the portal's live count (search total, taken at or before the
@@ -344,7 +347,9 @@ class ObjectFetcher {
 
  private:
   // ------------------------------------------------------------------ full listing
-  void ListAll() {
+  // Lists every live record; the last chunk commits phase "archived" (the archived list still to read). Returns
+  // the state the archived list commits when it is done.
+  StateRow ListAll() {
     StateRow st = state_;
     if (ctx_.options.full_refresh || st.phase != "list") {
       st = StateRow{"list", "", NowMillis() - static_cast<int64_t>(ctx_.options.lookback.count())};
@@ -383,23 +388,21 @@ class ObjectFetcher {
       }
       if (chunk.rows.Size() >= ctx_.options.chunk_records || last) {
         st.cursor = after;
-        if (last) st = StateRow{"incremental", "", st.watermark_ms};
+        if (last) st = StateRow{"archived", "", st.watermark_ms};
         chunk.state = st;
         Flush(chunk);
         ctx_.tally.Progress(plan_.type, total, false);
       }
       if (last) break;
     }
+    return StateRow{"incremental", "", st.watermark_ms};
   }
 
   // ------------------------------------------------------------------ incremental
   void SearchChanged() {
     StateRow st = state_;
     const int64_t from = st.watermark_ms - static_cast<int64_t>(ctx_.options.lookback.count());
-    const bool hist = !plan_.history.empty();
-    // Types with history re-read changed records by id anyway (history needs a batch read), so their search
-    // asks only for ids; the others take every property straight from the search.
-    const bool search_ids_only = hist || by_ids_;
+    const bool search_ids_only = SearchIdsOnly();
     std::string low = std::to_string(from);
     std::string op = "GT";
     int64_t offset = 0;
@@ -426,13 +429,7 @@ class ObjectFetcher {
           {"sorts", nlohmann::json::array({{{"propertyName", plan_.modified_property}, {"direction", "ASCENDING"}}})},
           {"limit", kSearchPage},
           {"after", std::to_string(offset)}};
-      nlohmann::json props = nlohmann::json::array();
-      if (search_ids_only) {
-        props.push_back(plan_.modified_property);
-      } else {
-        for (const auto& p : plan_.properties) props.push_back(p.name);
-      }
-      body["properties"] = std::move(props);
+      body["properties"] = SearchProperties(search_ids_only);
       PageInfo info;
       const int64_t before_max = max_seen;
       Call("POST", "/crm/v3/objects/" + plan_.type + "/search", body.dump(), RequestKind::kSearch,
@@ -500,17 +497,11 @@ class ObjectFetcher {
   int64_t SearchNewestFirst(bool& covered) {
     covered = false;
     const int64_t from = state_.watermark_ms - static_cast<int64_t>(ctx_.options.lookback.count());
-    const bool search_ids_only = !plan_.history.empty() || by_ids_;
+    const bool search_ids_only = SearchIdsOnly();
     nlohmann::json body = {
         {"sorts", nlohmann::json::array({{{"propertyName", plan_.modified_property}, {"direction", "DESCENDING"}}})},
         {"limit", kSearchPage}};
-    nlohmann::json props = nlohmann::json::array();
-    if (search_ids_only) {
-      props.push_back(plan_.modified_property);
-    } else {
-      for (const auto& p : plan_.properties) props.push_back(p.name);
-    }
-    body["properties"] = std::move(props);
+    body["properties"] = SearchProperties(search_ids_only);
     PageInfo info;
     int64_t oldest = std::numeric_limits<int64_t>::max();
     std::vector<int64_t> changed;
@@ -552,6 +543,22 @@ class ObjectFetcher {
       Flush(chunk);
     }
     return info.total;
+  }
+
+  // Types with history re-read changed records by id anyway (history needs a batch read), and so do types whose
+  // property list is too long for one request; their change searches ask only for ids. The others take every
+  // property straight from the search.
+  bool SearchIdsOnly() const { return !plan_.history.empty() || by_ids_; }
+
+  // The `properties` of a change search: the modified date alone (ids only) or every property.
+  nlohmann::json SearchProperties(bool ids_only) const {
+    nlohmann::json props = nlohmann::json::array();
+    if (ids_only) {
+      props.push_back(plan_.modified_property);
+    } else {
+      for (const auto& p : plan_.properties) props.push_back(p.name);
+    }
+    return props;
   }
 
   // Page records whose modification time equals `value` by id (the 10,000 ceiling workaround for ties).
@@ -601,9 +608,11 @@ class ObjectFetcher {
   }
 
   // ------------------------------------------------------------------ archived records
-  void ListArchived() {
-    // The search API never returns archived records and the list API cannot filter archived ones by time,
-    // so every run lists them; ones already stored as deleted are skipped, so reruns write nothing.
+  // `finish`: the state to commit with the last chunk (a full run's listing is complete only once the archived
+  // list is in, so a run killed between the two lists them again on the rerun).
+  void ListArchived(std::optional<StateRow> finish = std::nullopt) {
+    // The search API never returns archived records and the list API cannot filter archived ones by time;
+    // ones already stored as deleted are skipped, so reruns write nothing.
     std::string after;
     Chunk chunk = NewChunk();
     int64_t n = 0;
@@ -629,7 +638,10 @@ class ObjectFetcher {
       chunk.association_ids.clear();
       ctx_.tally.Add(plan_.type, [&](ResourceSummary& r) { r.records_read += info.records; });
       after = info.next_after;
-      if (chunk.rows.Size() >= ctx_.options.chunk_records || (after.empty() && chunk.rows.Size() > 0)) Flush(chunk);
+      if (after.empty() && finish) chunk.state = *finish;
+      if (chunk.rows.Size() >= ctx_.options.chunk_records || (after.empty() && (chunk.rows.Size() > 0 || finish))) {
+        Flush(chunk);
+      }
       if (after.empty()) break;
     }
     AddMin(std::max<int64_t>(1, CeilDiv(n, kListPage)));
