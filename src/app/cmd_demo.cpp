@@ -262,9 +262,13 @@ int RunDemo(const DemoArgs& a) {
     for (const auto& r : g.portal->Table(t).Records()) live += r.archived ? 0 : 1;
     served[std::string(emulator::ObjectTypeName(t))] = live;
   }
-  // The portal's product-usage file, as a user would point the sync at theirs. A fixed name: the sync replaces
-  // product usage per source file, so a rerun replaces, never duplicates.
-  const std::string usage_path = (std::filesystem::temp_directory_path() / "revlens_demo_product_usage.csv").string();
+  // The portal's product-usage file, as a user would point the sync at theirs. The sync replaces product usage per
+  // source file, so the name is fixed per warehouse (a rerun replaces, never duplicates) and differs between
+  // warehouses: two demos running at once on different warehouses must not remove each other's file.
+  const std::string url = a.warehouse.empty() ? LoadSettings().warehouse_url.value : a.warehouse;
+  char usage_name[64];
+  std::snprintf(usage_name, sizeof usage_name, "revlens_demo_product_usage_%016zx.csv", std::hash<std::string>{}(url));
+  const std::string usage_path = (std::filesystem::temp_directory_path() / usage_name).string();
   {
     std::ofstream f(usage_path, std::ios::binary);
     f << g.product_usage_csv;
@@ -278,8 +282,6 @@ int RunDemo(const DemoArgs& a) {
   server.Start();
   SlackSink sink;
 
-  const Settings settings = LoadSettings();
-  const std::string url = a.warehouse.empty() ? settings.warehouse_url.value : a.warehouse;
   auto wh = warehouse::OpenWarehouse(url);
   hubspot::ClientOptions co;
   co.base_url = server.BaseUrl();
