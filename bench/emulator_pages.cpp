@@ -68,7 +68,7 @@ std::unique_ptr<revlens::emulator::Portal> BuildPortal(int64_t n, std::vector<st
     r.id = i + 1;
     r.created_ms = now - 86'400'000LL * 400 + i * 1000;
     r.updated_ms = r.created_ms + 3'600'000;
-    r.props.reserve(order.size());
+    revlens::emulator::PropertyValuesBuilder values;
     for (size_t k : order) {
       const std::string& name = names[k];
       std::string v;
@@ -78,8 +78,9 @@ std::unique_ptr<revlens::emulator::Portal> BuildPortal(int64_t n, std::vector<st
       else if (name == "lastmodifieddate") v = revlens::FormatIsoMillis(r.updated_ms);
       else if (name == "lifecyclestage") v = kStages[i % 6];
       else v = name.substr(0, 6) + "-" + std::to_string((i * 2654435761LL) % 1000003);
-      r.props.emplace_back(idx[k], std::move(v));
+      values.Add(idx[k], v);
     }
+    r.props = values.Build();
     table.Append(std::move(r));
   }
   return portal;

@@ -409,11 +409,11 @@ bool AnyToken(const Filter& f, std::string_view stored) {
 }
 
 bool MatchAssociation(const Filter& f, const Portal& portal, const ObjectTable& table, const Record& r) {
-  const auto* edges = portal.Assoc(table.Type(), f.association_type).From(r.id);
-  const bool has = edges != nullptr && !edges->empty();
+  const auto edges = portal.Assoc(table.Type(), f.association_type).From(r.id);
+  const bool has = !edges.empty();
   auto linked_to_any = [&] {
     if (!has) return false;
-    for (const auto& e : *edges) {
+    for (const auto& e : edges) {
       for (double id : f.numbers) {
         if (static_cast<double>(e.to_id) == id) return true;
       }
@@ -438,8 +438,8 @@ bool MatchAssociation(const Filter& f, const Portal& portal, const ObjectTable& 
 
 bool MatchFilter(const Filter& f, const Portal& portal, const ObjectTable& table, const Record& r) {
   if (f.is_association) return MatchAssociation(f, portal, table, r);
-  const std::string* v = r.Get(f.prop);
-  const bool has = v != nullptr && !v->empty();
+  const auto v = r.Get(f.prop);
+  const bool has = v && !v->empty();
   // Negated operators match records without a value, as HubSpot's index does (must_not).
   switch (f.op) {
     case FilterOp::kHasProperty:
@@ -701,8 +701,8 @@ bool MatchesSearch(const SearchRequest& req, const Portal& portal, const ObjectT
   for (const auto& term : req.query_terms) {
     bool found = false;
     for (uint16_t p : req.query_props) {
-      const std::string* v = r.Get(p);
-      if (v != nullptr && QueryTermMatch(*v, term)) {
+      const auto v = r.Get(p);
+      if (v && QueryTermMatch(*v, term)) {
         found = true;
         break;
       }
@@ -740,17 +740,17 @@ SearchPage RunSearch(const SearchRequest& req, const Portal& portal, const Objec
     const SortRule& s = *req.sort;
     struct Key {
       double num;
-      const std::string* str;
+      std::optional<std::string_view> str;
       uint32_t idx;
     };
     std::vector<Key> keys;
     keys.reserve(hits.size());
     const bool numeric = s.kind == ValueKind::kNumber || s.kind == ValueKind::kDateTime;
     for (uint32_t i : hits) {
-      const std::string* v = records[i].Get(s.prop);
-      if (v != nullptr && v->empty()) v = nullptr;
+      auto v = records[i].Get(s.prop);
+      if (v && v->empty()) v.reset();
       double num = std::numeric_limits<double>::quiet_NaN();
-      if (numeric && v != nullptr) num = NumericValue(*v, s.kind).value_or(num);
+      if (numeric && v) num = NumericValue(*v, s.kind).value_or(num);
       keys.push_back(Key{num, v, i});
     }
     // Missing values sort last in both directions; ties keep id order.
@@ -760,7 +760,7 @@ SearchPage RunSearch(const SearchRequest& req, const Portal& portal, const Objec
         if (am != bm) return bm;
         if (!am && a.num != b.num) return s.descending ? a.num > b.num : a.num < b.num;
       } else {
-        const bool am = a.str == nullptr, bm = b.str == nullptr;
+        const bool am = !a.str, bm = !b.str;
         if (am != bm) return bm;
         if (!am) {
           const int c = s.kind == ValueKind::kEnumeration ? a.str->compare(*b.str) : ICompare(*a.str, *b.str);

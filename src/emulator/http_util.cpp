@@ -96,7 +96,7 @@ void WriteHistory(JsonWriter& w, const Record& r, uint16_t p) {
     w.EndObject();
   }
   if (!any) {
-    if (const std::string* v = r.Get(p)) {
+    if (const auto v = r.Get(p)) {
       w.BeginObject();
       w.Key("value");
       w.String(*v);
@@ -275,7 +275,7 @@ void WriteRecord(JsonWriter& w, const Portal& portal, const ObjectTable& table, 
         AppendJsonString(scratch, reg.Def(view.props[i]).name);
         scratch += ':';
       }
-      if (const std::string* v = r.Get(view.props[i])) {
+      if (const auto v = r.Get(view.props[i])) {
         AppendJsonString(scratch, *v);
       } else {
         scratch += "null";
@@ -316,13 +316,13 @@ void WriteRecord(JsonWriter& w, const Portal& portal, const ObjectTable& table, 
     bool opened = false;
     std::vector<int64_t> seen;
     for (ObjectType to : view.associations) {
-      const auto* edges = portal.Assoc(table.Type(), to).From(r.id);
-      if (edges == nullptr || edges->empty()) continue;
+      const auto edges = portal.Assoc(table.Type(), to).From(r.id);
+      if (edges.empty()) continue;
       const auto& to_table = portal.Table(to);
       seen.clear();
       bool type_open = false;
       const std::string type_name = AssociationTypeName(table.Type(), to);
-      for (const auto& e : *edges) {
+      for (const auto& e : edges) {
         if (std::find(seen.begin(), seen.end(), e.to_id) != seen.end()) continue;
         const Record* target = to_table.Find(e.to_id);
         if (target == nullptr || target->archived) continue;

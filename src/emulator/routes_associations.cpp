@@ -109,9 +109,9 @@ void WriteAssociationType(JsonWriter& w, const Portal& portal, ObjectType from, 
 std::vector<std::pair<int64_t, std::vector<AssociationEdge>>> GroupedEdges(const Portal& portal, ObjectType from,
                                                                            int64_t from_id, ObjectType to) {
   std::vector<std::pair<int64_t, std::vector<AssociationEdge>>> out;
-  const auto* edges = portal.Assoc(from, to).From(from_id);
-  if (edges == nullptr) return out;
-  std::vector<AssociationEdge> sorted = *edges;
+  const auto edges = portal.Assoc(from, to).From(from_id);
+  if (edges.empty()) return out;
+  std::vector<AssociationEdge> sorted(edges.begin(), edges.end());
   std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.to_id < b.to_id; });
   for (const auto& e : sorted) {
     if (!Live(portal, to, e.to_id)) continue;
@@ -282,11 +282,11 @@ void RemoveLabelEverywhere(Portal& portal, ObjectType a, ObjectType b, int32_t t
   std::erase_if(portal.labels[{b, a}], [&](const AssociationLabel& l) { return l.type_id == inverse; });
   // Edges of a removed label go with it.
   std::vector<std::pair<int64_t, int64_t>> doomed;
-  for (const auto& [from_id, edges] : portal.Assoc(a, b).All()) {
+  portal.Assoc(a, b).ForEach([&](int64_t from_id, std::span<const AssociationEdge> edges) {
     for (const auto& e : edges) {
       if (e.type_id == type_id) doomed.emplace_back(from_id, e.to_id);
     }
-  }
+  });
   for (const auto& [f, t] : doomed) {
     portal.Assoc(a, b).Remove(f, t, type_id);
     portal.Assoc(b, a).Remove(t, f, inverse);

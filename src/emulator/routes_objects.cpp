@@ -135,7 +135,7 @@ class UniqueLookup {
     const std::string& name = table_.Props().Def(p).name;
     for (const auto& r : table_.Records()) {
       if (r.archived) continue;
-      if (const std::string* v = r.Get(p)) idx.emplace(UniqueKey(name, *v), r.id);
+      if (const auto v = r.Get(p)) idx.emplace(UniqueKey(name, *v), r.id);
     }
     return idx;
   }
@@ -281,8 +281,8 @@ Record* FindRecord(ObjectTable& table, std::string_view key, const std::string& 
     const std::string want = UniqueKey(id_property, key);
     for (auto& rec : table.Records()) {
       if (rec.archived != archived) continue;
-      const std::string* v = rec.Get(*p);
-      if (v != nullptr && UniqueKey(id_property, *v) == want) return &rec;
+      const auto v = rec.Get(*p);
+      if (v && UniqueKey(id_property, *v) == want) return &rec;
     }
     return nullptr;
   }
@@ -313,8 +313,8 @@ void CheckUnique(const ObjectTable& table, UniqueLookup& lookup, const Props& pr
 void ApplyWrites(EmulatorServer& server, ObjectTable& table, Record& r, const Props& props, int64_t now) {
   for (const auto& [name, value] : props) {
     auto p = table.Props().Find(name);
-    const std::string* old = p ? r.Get(*p) : nullptr;
-    if ((old == nullptr && value.empty()) || (old != nullptr && *old == value)) continue;
+    const auto old = p ? r.Get(*p) : std::nullopt;
+    if ((!old && value.empty()) || (old && *old == value)) continue;
     table.Write(r, name, value, now, "API");
     server.Webhooks().Publish(table.Type(), "propertyChange", r.id, name, value);
   }
@@ -904,17 +904,20 @@ void MergeObjects(EmulatorServer& server, const httplib::Request& req, httplib::
     for (const auto& [p, value] : merged->props) {
       const std::string& name = table.Props().Def(p).name;
       if (IsReadOnly(name) || name == "createdate" || name == "hs_createdate" || name.starts_with("hs_date_")) continue;
-      if (primary->Get(p) == nullptr && !value.empty()) moved.emplace_back(name, value);
+      if (!primary->Get(p) && !value.empty()) moved.emplace_back(name, value);
     }
     const auto merged_prop = table.Props().Intern("hs_merged_object_ids");
-    std::string ids = primary->Get(merged_prop) != nullptr ? *primary->Get(merged_prop) : "";
+    std::string ids(primary->Get(merged_prop).value_or(""));
     ids += (ids.empty() ? "" : ";") + std::to_string(*merged_id);
-    if (const std::string* more = merged->Get(merged_prop)) ids += ";" + *more;
+    if (const auto more = merged->Get(merged_prop)) {
+      ids += ';';
+      ids += *more;
+    }
     // Associations of the merged record move to the primary.
     for (ObjectType to : kAllObjectTypes) {
-      const auto* edges = portal.Assoc(type, to).From(*merged_id);
-      if (edges == nullptr) continue;
-      const std::vector<AssociationEdge> copy = *edges;
+      const auto edges = portal.Assoc(type, to).From(*merged_id);
+      if (edges.empty()) continue;
+      const std::vector<AssociationEdge> copy(edges.begin(), edges.end());
       for (const auto& e : copy) {
         auto t = ResolveAssociationType(portal, type, e.type_id, to);
         RemoveAssociations(server, type, *merged_id, to, e.to_id);

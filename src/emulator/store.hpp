@@ -3,13 +3,18 @@
 /// metadata, pipelines, owners, webhook subscriptions. Thread-safety: callers hold Portal::mutex
 /// (shared for reads, exclusive for writes); the types here do no locking of their own.
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <map>
+#include <memory>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace revlens::emulator {
@@ -61,21 +66,133 @@ struct HistoryEntry {
   std::string source_type = "CRM_UI";  ///< e.g. CRM_UI, API, IMPORT, AUTOMATION
 };
 
+/// Bump allocator for the packed values of records made in bulk (the generator): big chunks,
+/// backed by huge pages where the kernel allows, and no heap block per record. Records that
+/// borrow from an arena must not outlive it; each Portal owns one for all its tables.
+class ValueArena {
+ public:
+  /// `n` bytes that stay valid as long as this arena (or the one that absorbs it) lives.
+  char* Allocate(size_t n);
+  /// Take over `other`'s chunks (their memory does not move, so borrowed values stay valid).
+  void Absorb(ValueArena&& other);
+  /// Bytes reserved in chunks.
+  size_t Capacity() const { return capacity_; }
+
+ private:
+  struct FreeChunk {
+    void operator()(char* p) const;
+  };
+  std::vector<std::unique_ptr<char, FreeChunk>> chunks_;
+  char* next_ = nullptr;
+  size_t left_ = 0, capacity_ = 0;
+};
+
+/// Ask the kernel to back `[data, data + bytes)` with huge pages (Linux; a no-op elsewhere and for
+/// small ranges). First touches of fresh memory dominate bulk generation on some virtual machines.
+void AdviseHugePages(const void* data, size_t bytes);
+
+/// A record's property values, packed into one buffer. A 10M-engagement portal holds ~90M values;
+/// a std::string each (a 40-byte slot plus a heap block past 15 characters) made it need 13 GiB.
+/// Buffer layout: uint32 count n; n uint32 end offsets into the value bytes; n uint16 property
+/// indexes, ascending; the value bytes back to back. The buffer is the record's own, or borrowed
+/// from a ValueArena (bulk-made records); a copy or a change always owns its buffer. Views
+/// returned by Get() and the iterator stay valid until the next Set() on the same values.
+class PropertyValues {
+ public:
+  using value_type = std::pair<uint16_t, std::string_view>;
+  /// Walks the values in property order; yields (index, value) pairs by value.
+  class iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = PropertyValues::value_type;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = value_type;
+    iterator() = default;
+    value_type operator*() const { return (*values_)[i_]; }
+    iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    iterator operator++(int) {
+      iterator t = *this;
+      ++i_;
+      return t;
+    }
+    bool operator==(const iterator& o) const { return i_ == o.i_; }
+
+   private:
+    friend class PropertyValues;
+    iterator(const PropertyValues* v, size_t i) : values_(v), i_(i) {}
+    const PropertyValues* values_ = nullptr;
+    size_t i_ = 0;
+  };
+
+  PropertyValues() = default;
+  PropertyValues(const PropertyValues& o);
+  PropertyValues& operator=(const PropertyValues& o);
+  PropertyValues(PropertyValues&&) noexcept = default;
+  PropertyValues& operator=(PropertyValues&&) noexcept = default;
+  size_t size() const { return data_ != nullptr ? Load32(0) : 0; }
+  bool empty() const { return size() == 0; }
+  /// The `i`-th value in property order.
+  value_type operator[](size_t i) const;
+  iterator begin() const { return {this, 0}; }
+  iterator end() const { return {this, size()}; }
+  /// Value of property index `p`, or nullopt when unset.
+  std::optional<std::string_view> Get(uint16_t p) const;
+  /// Set property `p`; an empty value removes it.
+  void Set(uint16_t p, std::string_view value);
+  /// Bytes of the packed buffer (0 when empty).
+  size_t ByteSize() const;
+  /// True when the buffer lives in a ValueArena rather than in this object.
+  bool Borrowed() const { return data_ != nullptr && data_ != owned_.get(); }
+
+ private:
+  friend class PropertyValuesBuilder;
+  uint32_t Load32(size_t at) const;
+  uint16_t Load16(size_t at) const;
+  /// Position of the first property >= p.
+  size_t Lower(uint16_t p) const;
+  const char* data_ = nullptr;     ///< the packed buffer: owned_.get(), or arena memory; null = no values
+  std::unique_ptr<char[]> owned_;  ///< the buffer when this object owns it
+};
+
+/// Collects property values in any order, then packs them. A later value for the same property
+/// replaces an earlier one; empty values are kept (skip them to leave a property unset).
+class PropertyValuesBuilder {
+ public:
+  void Add(uint16_t p, std::string_view value);
+  /// Pack what was added, sorted by property index, and start over. With `arena`, the buffer is
+  /// borrowed from it (the arena must outlive the values); without, the values own it.
+  PropertyValues Build(ValueArena* arena = nullptr);
+  bool empty() const { return slots_.empty(); }
+
+ private:
+  struct Slot {
+    uint16_t prop;
+    uint32_t seq, offset, size;
+  };
+  std::vector<Slot> slots_;
+  std::string bytes_;
+  std::vector<std::pair<uint16_t, std::string_view>> entries_;
+};
+
 /// One CRM record. Property values are strings, as HubSpot returns them.
 struct Record {
   int64_t id = 0;
   int64_t created_ms = 0, updated_ms = 0, archived_ms = 0;
   bool archived = false;
   int64_t merged_into = 0;  ///< contacts merged into another record: the surviving id (0 = not merged)
-  std::vector<std::pair<uint16_t, std::string>> props;  ///< sorted by property index
+  PropertyValues props;     ///< sorted by property index
   /// Every value ever written (the current one included), oldest first. A property that has a
   /// value but no entry here reports its current value stamped `updated_ms` as its history.
   std::vector<HistoryEntry> history;
 
-  /// Value of property index `p`, or nullptr when unset.
-  const std::string* Get(uint16_t p) const;
+  /// Value of property index `p`, or nullopt when unset. Valid until the record's next SetRaw/Write.
+  std::optional<std::string_view> Get(uint16_t p) const { return props.Get(p); }
   /// Set property `p` (no history); an empty value removes it.
-  void SetRaw(uint16_t p, std::string value);
+  void SetRaw(uint16_t p, std::string_view value) { props.Set(p, value); }
 };
 
 /// Property definitions of one object type, with name -> index lookup.
@@ -96,7 +213,7 @@ class PropertyRegistry {
   std::unordered_map<std::string, uint16_t> by_name_;
 };
 
-/// All records of one object type, ordered by id (ids only grow).
+/// All records of one object type, ordered by id (ids only grow; records are never removed).
 class ObjectTable {
  public:
   explicit ObjectTable(ObjectType type) : type_(type) {}
@@ -104,19 +221,23 @@ class ObjectTable {
   PropertyRegistry& Props() { return props_; }
   const PropertyRegistry& Props() const { return props_; }
 
-  /// Record by id, or nullptr.
+  /// Record by id, or nullptr (a search over the id-ordered records, no per-record index).
   Record* Find(int64_t id);
   const Record* Find(int64_t id) const;
   /// Append a record; its id must be greater than every existing id (0 = assign the next id).
   /// Invalidates references to records of this table (the vector may grow).
   Record& Append(Record r);
+  /// Append `n` empty records with ids `first_id`, `first_id + step`, ... for a caller that fills
+  /// them in place (the generator's parallel writers); `first_id` must exceed every existing id.
+  /// Invalidates references to records of this table.
+  std::span<Record> AppendRange(size_t n, int64_t first_id, int64_t step = 1);
   /// Next id to assign.
   int64_t NextId() const { return next_id_; }
   /// Position of the first record with id >= `id` (for cursor paging).
   size_t LowerBound(int64_t id) const;
   const std::vector<Record>& Records() const { return records_; }
   std::vector<Record>& Records() { return records_; }
-  void Reserve(size_t n);
+  void Reserve(size_t n) { records_.reserve(n); }
 
   /// Create a record as the API would: assigns the id, sets hs_object_id, the create and
   /// modified dates, then writes each property (with history).
@@ -129,7 +250,6 @@ class ObjectTable {
   ObjectType type_;
   PropertyRegistry props_;
   std::vector<Record> records_;
-  std::unordered_map<int64_t, uint32_t> index_;
   int64_t next_id_ = 1;
 };
 
@@ -149,22 +269,63 @@ struct AssociationLabel {
   std::string label;  ///< empty for the unlabeled default
 };
 
+/// An edge with its source, for bulk loads.
+struct BulkEdge {
+  int64_t from_id = 0;
+  AssociationEdge edge;
+};
+
 /// Association edges from one object type to another, stored in both directions by the Portal.
+/// Bulk loads (the generator, a saved portal) go into flat arrays sorted by source id; later
+/// changes keep a copy of the changed source's edges in a small ordered map that overrides them.
 class AssociationTable {
  public:
-  /// Edges from `from_id`, or nullptr.
-  const std::vector<AssociationEdge>* From(int64_t from_id) const;
+  /// Edges from `from_id` in the order they were added (empty when none). Valid until the next
+  /// change to this table.
+  std::span<const AssociationEdge> From(int64_t from_id) const;
   /// Add an edge (no duplicate of the same to_id + type_id); returns true when new.
   bool Add(int64_t from_id, AssociationEdge e);
   /// Remove edges from->to (all types when type_id == 0); returns how many were removed.
   size_t Remove(int64_t from_id, int64_t to_id, int32_t type_id = 0);
   size_t EdgeCount() const { return edges_; }
-  /// Make room for edges from `n` distinct records (bulk loads, the generator).
-  void Reserve(size_t n) { map_.reserve(n); }
-  const std::unordered_map<int64_t, std::vector<AssociationEdge>>& All() const { return map_; }
+  /// Add many edges at once, as if by Add() in the given order (duplicates dropped); cheaper than
+  /// Add() by a hash node and a vector per source.
+  void AddBulk(std::vector<BulkEdge> edges);
+  /// Replace every edge with `edges` already grouped by source: source `ids[i]` (strictly ascending)
+  /// has edges `[ends[i - 1], ends[i])` (from 0 for the first), in order and without repeats of
+  /// the same to_id + type_id (the caller's promise; the generator's bulk path). Throws
+  /// InvalidInputError when the arrays do not line up.
+  void LoadGrouped(std::vector<int64_t> ids, std::vector<uint32_t> ends, std::vector<AssociationEdge> edges);
+  /// Call `f(from_id, std::span<const AssociationEdge>)` for every source with edges, ids ascending.
+  template <class F>
+  void ForEach(F&& f) const {
+    size_t i = 0;
+    auto it = changed_.begin();
+    while (i < packed_ids_.size() || it != changed_.end()) {
+      if (it == changed_.end() || (i < packed_ids_.size() && packed_ids_[i] < it->first)) {
+        f(packed_ids_[i], PackedAt(i));
+        ++i;
+        continue;
+      }
+      if (i < packed_ids_.size() && packed_ids_[i] == it->first) ++i;  // overridden by the change
+      if (!it->second.empty()) f(it->first, std::span<const AssociationEdge>(it->second));
+      ++it;
+    }
+  }
 
  private:
-  std::unordered_map<int64_t, std::vector<AssociationEdge>> map_;
+  std::span<const AssociationEdge> PackedAt(size_t i) const {
+    const size_t begin = i == 0 ? 0 : packed_end_[i - 1];
+    return {packed_edges_.data() + begin, packed_end_[i] - begin};
+  }
+  std::span<const AssociationEdge> Packed(int64_t from_id) const;
+  /// The changeable copy of `from_id`'s edges (made from the packed ones on first change).
+  std::vector<AssociationEdge>& Changed(int64_t from_id);
+
+  std::vector<int64_t> packed_ids_;            ///< sources, ascending
+  std::vector<uint32_t> packed_end_;           ///< end of each source's edges in packed_edges_
+  std::vector<AssociationEdge> packed_edges_;  ///< edges grouped by source
+  std::map<int64_t, std::vector<AssociationEdge>> changed_;  ///< overrides; empty = all removed
   size_t edges_ = 0;
 };
 
@@ -248,6 +409,9 @@ class Portal {
   std::vector<Owner> owners;
   std::vector<Team> teams;
   std::vector<WebhookSubscription> subscriptions;
+
+  /// Storage that bulk-made records of every table borrow their property values from.
+  ValueArena values;
 
   /// Guards everything above. Readers take it shared, writers exclusive.
   mutable std::shared_mutex mutex;

@@ -54,9 +54,9 @@ std::string TwoDigits(unsigned v) {
 }
 
 /// ISO text or epoch ms -> `YYYY-MM-DD HH:MM` in `tz`.
-std::string LocalMinute(const std::string& value, const TimeZone& tz) {
+std::string LocalMinute(std::string_view value, const TimeZone& tz) {
   auto ms = ParseTimestampMillis(value);
-  if (!ms) return value;
+  if (!ms) return std::string(value);
   const int64_t local = tz.ToLocal(FloorDiv(*ms, 1000));
   const int64_t days = FloorDiv(local, 86400), secs = local - days * 86400;
   int64_t y = 0;
@@ -127,9 +127,9 @@ void WriteOne(const Portal& portal, ObjectType type, const TimeZone& tz, const f
   }
   for (const auto& a : assoc) header.push_back(a.header);
 
-  std::map<std::string, std::string> owner_names;
+  std::map<std::string, std::string, std::less<>> owner_names;
   for (const auto& o : portal.owners) owner_names[std::to_string(o.id)] = o.first_name + " " + o.last_name;
-  std::map<std::string, std::string> pipeline_labels;
+  std::map<std::string, std::string, std::less<>> pipeline_labels;
   std::map<std::pair<std::string, std::string>, std::string> stage_labels;
   for (const auto& p : portal.deal_pipelines) {
     pipeline_labels[p.id] = p.label;
@@ -144,10 +144,10 @@ void WriteOne(const Portal& portal, ObjectType type, const TimeZone& tz, const f
   for (const auto& r : table.Records()) {
     if (r.archived) continue;
     row.assign(1, std::to_string(r.id));
-    const std::string* pipeline = pipeline_prop ? r.Get(*pipeline_prop) : nullptr;
+    const auto pipeline = pipeline_prop ? r.Get(*pipeline_prop) : std::nullopt;
     for (auto i : cols) {
       const auto& d = props.Def(i);
-      const std::string* v = r.Get(i);
+      const auto v = r.Get(i);
       if (!v || v->empty()) {
         row.emplace_back();
         continue;
@@ -156,13 +156,13 @@ void WriteOne(const Portal& portal, ObjectType type, const TimeZone& tz, const f
         row.push_back(LocalMinute(*v, tz));
       } else if (d.name == "hubspot_owner_id") {
         auto it = owner_names.find(*v);
-        row.push_back(it == owner_names.end() ? *v : it->second);
+        row.push_back(it == owner_names.end() ? std::string(*v) : it->second);
       } else if (d.name == "pipeline" && type == ObjectType::kDeals) {
         auto it = pipeline_labels.find(*v);
-        row.push_back(it == pipeline_labels.end() ? *v : it->second);
+        row.push_back(it == pipeline_labels.end() ? std::string(*v) : it->second);
       } else if (d.name == "dealstage" && type == ObjectType::kDeals) {
-        auto it = stage_labels.find({pipeline ? *pipeline : std::string("default"), *v});
-        row.push_back(it == stage_labels.end() ? *v : it->second);
+        auto it = stage_labels.find({std::string(pipeline ? *pipeline : "default"), std::string(*v)});
+        row.push_back(it == stage_labels.end() ? std::string(*v) : it->second);
       } else if (d.type == "enumeration" && !d.options.empty()) {
         std::string printed;
         for (auto part : Split(*v)) {
@@ -174,14 +174,14 @@ void WriteOne(const Portal& portal, ObjectType type, const TimeZone& tz, const f
         }
         row.push_back(std::move(printed));
       } else {
-        row.push_back(*v);
+        row.emplace_back(*v);
       }
     }
     for (const auto& a : assoc) {
       std::string cell;
-      if (const auto* edges = portal.Assoc(type, a.target).From(r.id)) {
+      if (const auto edges = portal.Assoc(type, a.target).From(r.id); !edges.empty()) {
         std::vector<int64_t> ids;
-        for (const auto& e : *edges) {
+        for (const auto& e : edges) {
           const Record* t = portal.Table(a.target).Find(e.to_id);
           if (t && !t->archived) ids.push_back(e.to_id);
         }
@@ -190,8 +190,9 @@ void WriteOne(const Portal& portal, ObjectType type, const TimeZone& tz, const f
         for (int64_t id : ids) {
           if (!cell.empty()) cell += ';';
           if (a.names) {
-            const std::string* n = name_prop ? portal.Table(a.target).Find(id)->Get(*name_prop) : nullptr;
-            cell += n ? *n : std::to_string(id);
+            const auto n = name_prop ? portal.Table(a.target).Find(id)->Get(*name_prop) : std::nullopt;
+            if (n) cell += *n;
+            else cell += std::to_string(id);
           } else {
             cell += std::to_string(id);
           }

@@ -11,9 +11,19 @@
 #include "emulator/generator/generator.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <atomic>
+#include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <future>
 #include <map>
+#include <mutex>
 #include <numeric>
+#include <span>
+#include <thread>
 #include <unordered_set>
 
 #include "core/errors.hpp"
@@ -138,6 +148,95 @@ struct EngPlan {
   bool incoming = false;
   int owner = -1, contact = -1, company = -1, deal = -1, comp = -1;
 };
+/// Threads ParallelFor uses for `n` items.
+size_t WorkerCount(size_t n) {
+  return std::max<size_t>(1, std::min<size_t>(n, std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 16)));
+}
+
+/// Run `f(i, worker)` for i = 0 ... n - 1 on WorkerCount(n) threads; every index exactly once, in
+/// no set order; `worker` (< WorkerCount(n)) names the thread, for per-thread scratch state.
+void ParallelFor(size_t n, const std::function<void(size_t, size_t)>& f) {
+  const size_t threads = WorkerCount(n);
+  if (threads <= 1) {
+    for (size_t i = 0; i < n; ++i) f(i, 0);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto work = [&](size_t worker) {
+    for (size_t i = next++; i < n; i = next++) {
+      try {
+        f(i, worker);
+      } catch (...) {
+        std::lock_guard lock(error_mutex);
+        if (!error) error = std::current_exception();
+        next = n;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (auto& th : pool) th.join();
+  if (error) std::rethrow_exception(error);
+}
+
+/// A competitor mention planted in an engagement's text (written to the truth).
+struct Mention {
+  uint8_t type;
+  int64_t id, deal_id, contact_id;
+  int comp;
+  std::string surface;
+  MentionForm form;
+};
+
+/// Associations collected while records are made and loaded in bulk at the end, both directions
+/// with the default type ids, in the order Portal::Associate would have added them.
+class AssocBuffer {
+ public:
+  void Add(ObjectType a, int64_t a_id, ObjectType b, int64_t b_id) { lists_[Key(a, b)].emplace_back(a_id, b_id); }
+  /// Append `other`'s edges after this buffer's.
+  void Append(AssocBuffer&& other) {
+    for (size_t k = 0; k < lists_.size(); ++k) {
+      auto& from = other.lists_[k];
+      if (lists_[k].empty()) lists_[k] = std::move(from);
+      else lists_[k].insert(lists_[k].end(), from.begin(), from.end());
+      std::vector<std::pair<int64_t, int64_t>>().swap(from);
+    }
+  }
+  /// Load every edge into `portal` (one table per thread at a time) and empty the buffer. A table
+  /// fed from both directions gets its forward edges first.
+  void Flush(Portal& portal) {
+    std::vector<std::pair<ObjectType, ObjectType>> tables;
+    for (auto a : kAllObjectTypes)
+      for (auto b : kAllObjectTypes)
+        if (!lists_[Key(a, b)].empty() || !lists_[Key(b, a)].empty()) tables.emplace_back(a, b);
+    ParallelFor(tables.size(), [&](size_t k, size_t) {
+      const auto [a, b] = tables[k];
+      const auto& fwd = lists_[Key(a, b)];
+      const auto& rev = lists_[Key(b, a)];
+      const int32_t type_id = DefaultAssociationTypeId(a, b);
+      std::vector<BulkEdge> edges;
+      edges.reserve(fwd.size() + rev.size());
+      for (const auto& [x, y] : fwd) edges.push_back(BulkEdge{x, AssociationEdge{y, type_id, 0}});
+      for (const auto& [y, x] : rev) edges.push_back(BulkEdge{x, AssociationEdge{y, type_id, 0}});
+      portal.Assoc(a, b).AddBulk(std::move(edges));
+    });
+    for (auto& list : lists_) std::vector<std::pair<int64_t, int64_t>>().swap(list);
+  }
+
+ private:
+  static size_t Key(ObjectType a, ObjectType b) {
+    return static_cast<size_t>(a) * kObjectTypeCount + static_cast<size_t>(b);
+  }
+  std::array<std::vector<std::pair<int64_t, int64_t>>, kObjectTypeCount * kObjectTypeCount> lists_;
+};
+
+/// The records an engagement is associated with (indexes into the generator's lists; -1 = none).
+struct EngLinks {
+  int32_t contact = -1, company = -1, deal = -1;
+};
 constexpr ObjectType kEngTypes[5] = {ObjectType::kCalls, ObjectType::kEmails, ObjectType::kMeetings, ObjectType::kNotes,
                                      ObjectType::kTasks};
 enum : uint8_t { kCall = 0, kEmail = 1, kMeeting = 2, kNote = 3, kTask = 4 };
@@ -181,7 +280,7 @@ constexpr std::array<std::string_view, 6> kDispositionIds = {
 
 // FormatIsoMillis without snprintf (it is called tens of millions of times at the largest sizes);
 // the tests compare its output with FormatIsoMillis.
-std::string Iso(int64_t ms) {
+void IsoInto(char* b, int64_t ms) {
   int64_t z = ms / kDay - ((ms % kDay) < 0 ? 1 : 0);
   int64_t rem = ms - z * kDay;
   z += 719468;
@@ -194,8 +293,6 @@ std::string Iso(int64_t ms) {
   const unsigned d = doy - (153 * mp + 2) / 5 + 1;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   if (m <= 2) ++y;
-  std::string out(24, '0');
-  char* b = out.data();
   auto put = [](char* at, int64_t v, int width) {
     for (int i = width - 1; i >= 0; --i, v /= 10) at[i] = static_cast<char>('0' + v % 10);
   };
@@ -215,7 +312,21 @@ std::string Iso(int64_t ms) {
   b[19] = '.';
   put(b + 20, rem % 1000, 3);
   b[23] = 'Z';
+}
+std::string Iso(int64_t ms) {
+  std::string out(24, '0');
+  IsoInto(out.data(), ms);
   return out;
+}
+/// Iso() into a caller's buffer (no allocation).
+std::string_view IsoView(char (&buf)[24], int64_t ms) {
+  IsoInto(buf, ms);
+  return {buf, 24};
+}
+/// Decimal digits of `v` in a caller's buffer (no allocation).
+std::string_view NumView(char (&buf)[24], int64_t v) {
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return {buf, static_cast<size_t>(r.ptr - buf)};
 }
 
 double NormalCdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
@@ -239,6 +350,18 @@ double Auc(std::vector<std::pair<double, bool>> v) {
   }
   if (pos == 0 || neg == 0) return 0.5;
   return (rank_sum - pos * (pos + 1) / 2.0) / (pos * neg);
+}
+
+/// Positions of `v` ordered by `time_of` (ties keep their order), sorting (time, position) pairs
+/// rather than chasing each comparison into the big records.
+template <class T, class F>
+std::vector<size_t> OrderByTime(const std::vector<T>& v, F time_of) {
+  std::vector<std::pair<int64_t, size_t>> keys(v.size());
+  for (size_t i = 0; i < v.size(); ++i) keys[i] = {time_of(v[i]), i};
+  std::sort(keys.begin(), keys.end());
+  std::vector<size_t> order(v.size());
+  for (size_t i = 0; i < v.size(); ++i) order[i] = keys[i].second;
+  return order;
 }
 
 class Generator {
@@ -268,6 +391,7 @@ class Generator {
     MaterializeContacts();
     MaterializeDeals();
     Engagements();
+    assoc_.Flush(P());
     Truth();
     return std::move(out_);
   }
@@ -384,6 +508,7 @@ class Generator {
       o.optimistic = rng.Bernoulli(0.3);
       o.first = std::string(FirstNames()[static_cast<size_t>(rng.Int(0, FirstNames().size() - 1))]);
       o.last = std::string(LastNames()[static_cast<size_t>(rng.Int(0, LastNames().size() - 1))]);
+      owner_ids_.push_back(Num(o.id));
       owners_.push_back(o);
       by_role_[o.role].push_back(i);
     }
@@ -514,42 +639,48 @@ class Generator {
       batches.push_back({BusinessTime(misc, start_ms_ + day * kDay), size});
       assigned += size;
     }
+    contacts_.reserve(n + n / 40 + 1);  // room for the duplicates below (2.5%), so they do not copy every contact
     contacts_.resize(n);
-    size_t bi = 0;
-    int64_t in_batch = 0;
-    for (size_t i = 0; i < n; ++i) {
-      Rng rng(StreamSeed(opt_.seed, kTagContact, i));
-      auto& c = contacts_[i];
-      if (static_cast<int64_t>(i) < import_total && bi < batches.size()) {
-        c.imported = true;
-        c.created_ms = batches[bi].t + in_batch * 37 + rng.Int(0, 30);
-        if (++in_batch >= batches[bi].size) { ++bi; in_batch = 0; }
-      } else {
-        c.created_ms = BusinessTime(rng, start_ms_ + static_cast<int64_t>(rng.Pick(day_cum)) * kDay);
+    // The first import_total contacts fill the batches in order: batch and position of each.
+    std::vector<std::pair<uint32_t, int64_t>> import_slot;
+    for (size_t b = 0; b < batches.size() && static_cast<int64_t>(import_slot.size()) < import_total; ++b)
+      for (int64_t k = 0; k < batches[b].size && static_cast<int64_t>(import_slot.size()) < import_total; ++k)
+        import_slot.emplace_back(static_cast<uint32_t>(b), k);
+    // Each contact draws from its own stream, so blocks of them run on several threads.
+    ParallelFor((n + kRecordBlock - 1) / kRecordBlock, [&](size_t block, size_t) {
+      for (size_t i = block * kRecordBlock; i < std::min(n, (block + 1) * kRecordBlock); ++i) {
+        Rng rng(StreamSeed(opt_.seed, kTagContact, i));
+        auto& c = contacts_[i];
+        if (i < import_slot.size()) {
+          c.imported = true;
+          c.created_ms = batches[import_slot[i].first].t + import_slot[i].second * 37 + rng.Int(0, 30);
+        } else {
+          c.created_ms = BusinessTime(rng, start_ms_ + static_cast<int64_t>(rng.Pick(day_cum)) * kDay);
+        }
+        c.company = rng.Bernoulli(c.imported ? 0.95 : 0.88) ? static_cast<int>(rng.Pick(co_cum)) : -1;
+        c.first = static_cast<int>(rng.Int(0, FirstNames().size() - 1));
+        c.last = static_cast<int>(rng.Int(0, LastNames().size() - 1));
+        c.seniority = static_cast<int>(rng.Pick(sen_cum));
+        c.function = static_cast<int>(rng.Pick(fn_cum));
+        c.source = c.imported ? static_cast<int>(kOffline) : static_cast<int>(rng.Pick(src_cum));
+        c.intent = rng.Normal();
+        const int seg = c.company >= 0 ? companies_[static_cast<size_t>(c.company)].segment : -1;
+        const double act = seg >= 0 ? kSegments[static_cast<size_t>(seg)].activity_multiplier : 1.0;
+        const bool inbound = !c.imported && c.source != static_cast<int>(kOffline);
+        c.visits = rng.Poisson(std::exp(0.9 + 0.6 * c.intent) * act) + (inbound ? 1 : 0);
+        c.bot = rng.Bernoulli(0.001);
+        if (c.bot) c.visits = c.visits * 50 + 300;
+        c.pageviews = c.visits + rng.Poisson(static_cast<double>(c.visits) * 1.8);
+        c.forms = (inbound && c.source != static_cast<int>(kEmailMarketing) ? 1 : 0) +
+                  rng.Poisson(std::exp(-0.9 + 0.5 * c.intent) * act);
+        c.opens = rng.Poisson(std::exp(1.1 + 0.4 * c.intent));
+        c.clicks = rng.Poisson(static_cast<double>(c.opens) * 0.15 * std::exp(0.3 * c.intent));
+        if (c.company < 0) {
+          c.country = static_cast<int>(rng.Int(0, kCountries.size() - 1));
+          c.city = static_cast<int>(rng.Int(0, 3));
+        }
       }
-      c.company = rng.Bernoulli(c.imported ? 0.95 : 0.88) ? static_cast<int>(rng.Pick(co_cum)) : -1;
-      c.first = static_cast<int>(rng.Int(0, FirstNames().size() - 1));
-      c.last = static_cast<int>(rng.Int(0, LastNames().size() - 1));
-      c.seniority = static_cast<int>(rng.Pick(sen_cum));
-      c.function = static_cast<int>(rng.Pick(fn_cum));
-      c.source = c.imported ? static_cast<int>(kOffline) : static_cast<int>(rng.Pick(src_cum));
-      c.intent = rng.Normal();
-      const int seg = c.company >= 0 ? companies_[static_cast<size_t>(c.company)].segment : -1;
-      const double act = seg >= 0 ? kSegments[static_cast<size_t>(seg)].activity_multiplier : 1.0;
-      const bool inbound = !c.imported && c.source != static_cast<int>(kOffline);
-      c.visits = rng.Poisson(std::exp(0.9 + 0.6 * c.intent) * act) + (inbound ? 1 : 0);
-      c.bot = rng.Bernoulli(0.001);
-      if (c.bot) c.visits = c.visits * 50 + 300;
-      c.pageviews = c.visits + rng.Poisson(static_cast<double>(c.visits) * 1.8);
-      c.forms = (inbound && c.source != static_cast<int>(kEmailMarketing) ? 1 : 0) +
-                rng.Poisson(std::exp(-0.9 + 0.5 * c.intent) * act);
-      c.opens = rng.Poisson(std::exp(1.1 + 0.4 * c.intent));
-      c.clicks = rng.Poisson(static_cast<double>(c.opens) * 0.15 * std::exp(0.3 * c.intent));
-      if (c.company < 0) {
-        c.country = static_cast<int>(rng.Int(0, kCountries.size() - 1));
-        c.city = static_cast<int>(rng.Int(0, 3));
-      }
-    }
+    });
     // Duplicates: the same person entered again later (another email or casing); most get merged.
     const size_t n_dup = static_cast<size_t>(0.025 * static_cast<double>(n));
     for (size_t k = 0; k < n_dup; ++k) {
@@ -582,10 +713,7 @@ class Generator {
       else co.created_ms -= crng.Int(0, 3 * kDay);
     }
     {
-      std::vector<size_t> order(companies_.size());
-      std::iota(order.begin(), order.end(), 0);
-      std::stable_sort(order.begin(), order.end(),
-                       [&](size_t a, size_t b) { return companies_[a].created_ms < companies_[b].created_ms; });
+      const std::vector<size_t> order = OrderByTime(companies_, [](const CompanyGen& c) { return c.created_ms; });
       std::vector<int> remap(companies_.size());
       std::vector<CompanyGen> sorted;
       sorted.reserve(companies_.size());
@@ -599,13 +727,11 @@ class Generator {
         if (c.company >= 0) c.company = remap[static_cast<size_t>(c.company)];
     }
     {
-      std::vector<size_t> order(contacts_.size());
-      std::iota(order.begin(), order.end(), 0);
-      std::stable_sort(order.begin(), order.end(),
-                       [&](size_t a, size_t b) { return contacts_[a].created_ms < contacts_[b].created_ms; });
+      const std::vector<size_t> order = OrderByTime(contacts_, [](const ContactGen& c) { return c.created_ms; });
       std::vector<int> remap(contacts_.size());
       std::vector<ContactGen> sorted;
       sorted.reserve(contacts_.size());
+      AdviseHugePages(sorted.data(), sorted.capacity() * sizeof(ContactGen));
       for (size_t k = 0; k < order.size(); ++k) {
         remap[order[k]] = static_cast<int>(k);
         sorted.push_back(std::move(contacts_[order[k]]));
@@ -615,27 +741,45 @@ class Generator {
       for (auto& c : contacts_)
         if (c.dup_of >= 0) c.dup_of = remap[static_cast<size_t>(c.dup_of)];
     }
-    // Emails: unique, fictional domains.
-    std::unordered_set<std::string> emails;
+    // Emails: unique, fictional domains. Each contact's draws come from its own stream (on several
+    // threads); making them unique (a number appended on a clash) goes in contact order.
+    struct EmailDraw {
+      std::string local;
+      std::string_view domain;
+      bool upper = false;  ///< a duplicate typed with a capital first letter
+    };
+    std::vector<EmailDraw> draws(contacts_.size());
+    ParallelFor((contacts_.size() + kRecordBlock - 1) / kRecordBlock, [&](size_t block, size_t) {
+      for (size_t i = block * kRecordBlock; i < std::min(contacts_.size(), (block + 1) * kRecordBlock); ++i) {
+        const auto& c = contacts_[i];
+        auto& e = draws[i];
+        Rng rng(StreamSeed(opt_.seed, kTagContact, 0x100000000ULL + i));
+        const std::string first = Ascii(FirstNames()[static_cast<size_t>(c.first)]);
+        const std::string last = Ascii(LastNames()[static_cast<size_t>(c.last)]);
+        e.domain = c.company >= 0 ? std::string_view(companies_[static_cast<size_t>(c.company)].domain)
+                                  : (rng.Bernoulli(0.5) ? "mail.example" : "inbox.test");
+        e.local = c.company >= 0 ? (rng.Bernoulli(0.7) ? first + "." + last : first.substr(0, 1) + last)
+                                 : first + "." + last + std::to_string(rng.Int(1, 99));
+        if (c.dup_of >= 0 && rng.Bernoulli(0.5)) e.local = first + last.substr(0, 1);
+        e.upper = c.dup_of >= 0 && rng.Bernoulli(0.3);
+      }
+    });
+    ValueArena email_bytes;  // the set's keys, as first assigned (before any capital)
+    std::unordered_set<std::string_view> emails;
     emails.reserve(contacts_.size() * 2);
     for (size_t i = 0; i < contacts_.size(); ++i) {
       auto& c = contacts_[i];
-      Rng rng(StreamSeed(opt_.seed, kTagContact, 0x100000000ULL + i));
-      std::string first = Ascii(FirstNames()[static_cast<size_t>(c.first)]);
-      std::string last = Ascii(LastNames()[static_cast<size_t>(c.last)]);
-      const std::string domain = c.company >= 0 ? companies_[static_cast<size_t>(c.company)].domain
-                                                : (rng.Bernoulli(0.5) ? "mail.example" : "inbox.test");
-      std::string local = c.company >= 0 ? (rng.Bernoulli(0.7) ? first + "." + last : first.substr(0, 1) + last)
-                                         : first + "." + last + std::to_string(rng.Int(1, 99));
-      if (c.dup_of >= 0 && rng.Bernoulli(0.5)) local = first + last.substr(0, 1);
-      std::string email = local + "@" + domain;
-      for (int k = 2; emails.count(email) != 0; ++k) email = local + std::to_string(k) + "@" + domain;
-      emails.insert(email);
-      if (c.dup_of >= 0 && rng.Bernoulli(0.3)) email[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(email[0])));
+      const auto& e = draws[i];
+      std::string email = e.local + "@" + std::string(e.domain);
+      for (int k = 2; emails.count(email) != 0; ++k) email = e.local + std::to_string(k) + "@" + std::string(e.domain);
+      char* key = email_bytes.Allocate(email.size());
+      std::memcpy(key, email.data(), email.size());
+      emails.emplace(key, email.size());
+      if (e.upper) email[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(email[0])));
       c.email = std::move(email);
       if (c.company >= 0) companies_[static_cast<size_t>(c.company)].n_contacts++;
     }
-  }
+    }
 
   static std::string Ascii(std::string_view s) {
     std::string out;
@@ -653,44 +797,56 @@ class Generator {
 
   // ---------------------------------------------------------------- product usage
   void ProductUsage() {
+    // Blocks of contacts write their own part on several threads; the parts join in order.
+    std::vector<std::string> parts((contacts_.size() + kRecordBlock - 1) / kRecordBlock);
+    ParallelFor(parts.size(), [&](size_t block, size_t) {
+      std::string& csv = parts[block];
+      for (size_t i = block * kRecordBlock; i < std::min(contacts_.size(), (block + 1) * kRecordBlock); ++i) {
+        auto& c = contacts_[i];
+        if (!c.Model() || c.company < 0) continue;
+        const auto& co = companies_[static_cast<size_t>(c.company)];
+        if (co.motion == 2) continue;
+        Rng rng(StreamSeed(opt_.seed, kTagUsage, i));
+        if (!rng.Bernoulli(0.55)) continue;
+        c.product_user = true;
+        const int span = co.motion == 1 ? 30 : 90;
+        const int64_t day0 = c.created_ms / kDay;
+        for (int d = 0; d < span; ++d) {
+          const int64_t day_ms = (day0 + d) * kDay;
+          if (day_ms >= anchor_ms_) break;
+          const double p = Sigmoid(-0.8 + 0.9 * c.intent + (co.motion == 1 ? 0.4 : 0.0)) * std::exp(-d / 40.0);
+          if (!rng.Bernoulli(p)) continue;
+          if (d < 14) ++c.usage_days14;
+          const int64_t logins = 1 + rng.Poisson(0.8 + std::max(0.0, c.intent));
+          const int64_t uses = rng.Poisson(std::exp(0.4 + 0.6 * c.intent));
+          const int64_t seats = std::min<int64_t>(co.seats, 1 + d / 10);
+          csv += FormatDate(day_ms);
+          csv += ",u_";
+          csv += Num(static_cast<int64_t>(SplitMix(static_cast<uint64_t>(c.id)) % 100000000ULL));
+          csv += ',';
+          csv += c.email;
+          csv += ',';
+          csv += co.domain;
+          csv += ',';
+          csv += Num(c.id);
+          csv += ',';
+          csv += Num(logins);
+          csv += ',';
+          csv += Num(uses);
+          csv += ',';
+          csv += Num(seats);
+          csv += '\n';
+        }
+      }
+    });
     std::string& csv = out_.product_usage_csv;
     csv = "event_date,user_id,email,account_domain,hubspot_contact_id,logins,key_feature_uses,seats\n";
-    for (size_t i = 0; i < contacts_.size(); ++i) {
-      auto& c = contacts_[i];
-      if (!c.Model() || c.company < 0) continue;
-      const auto& co = companies_[static_cast<size_t>(c.company)];
-      if (co.motion == 2) continue;
-      Rng rng(StreamSeed(opt_.seed, kTagUsage, i));
-      if (!rng.Bernoulli(0.55)) continue;
-      c.product_user = true;
-      const int span = co.motion == 1 ? 30 : 90;
-      const int64_t day0 = c.created_ms / kDay;
-      for (int d = 0; d < span; ++d) {
-        const int64_t day_ms = (day0 + d) * kDay;
-        if (day_ms >= anchor_ms_) break;
-        const double p = Sigmoid(-0.8 + 0.9 * c.intent + (co.motion == 1 ? 0.4 : 0.0)) * std::exp(-d / 40.0);
-        if (!rng.Bernoulli(p)) continue;
-        if (d < 14) ++c.usage_days14;
-        const int64_t logins = 1 + rng.Poisson(0.8 + std::max(0.0, c.intent));
-        const int64_t uses = rng.Poisson(std::exp(0.4 + 0.6 * c.intent));
-        const int64_t seats = std::min<int64_t>(co.seats, 1 + d / 10);
-        csv += FormatDate(day_ms);
-        csv += ",u_";
-        csv += Num(static_cast<int64_t>(SplitMix(static_cast<uint64_t>(c.id)) % 100000000ULL));
-        csv += ',';
-        csv += c.email;
-        csv += ',';
-        csv += co.domain;
-        csv += ',';
-        csv += Num(c.id);
-        csv += ',';
-        csv += Num(logins);
-        csv += ',';
-        csv += Num(uses);
-        csv += ',';
-        csv += Num(seats);
-        csv += '\n';
-      }
+    size_t bytes = csv.size();
+    for (const auto& part : parts) bytes += part.size();
+    csv.reserve(bytes);
+    for (auto& part : parts) {
+      csv += part;
+      std::string().swap(part);
     }
   }
 
@@ -747,25 +903,27 @@ class Generator {
   }
 
   void ContactModel() {
-    // Owners and response times, then the opportunity predictor.
-    for (size_t i = 0; i < contacts_.size(); ++i) {
-      auto& c = contacts_[i];
-      Rng rng(StreamSeed(opt_.seed, kTagOutcome, 0x200000000ULL + i));
-      const bool inbound = !c.imported && c.source != static_cast<int>(kOffline);
-      c.owner = ActiveOwner(rng, inbound ? 0 : 1, c.created_ms);
-      c.ae = ActiveOwner(rng, 1, c.created_ms);
-      if (inbound) c.response_h = owners_[static_cast<size_t>(c.owner)].speed_h * rng.LogNormal(0, 1.0);
-      if (!c.Model()) continue;
-      const int seg = Segment(c);
-      double lp = (seg >= 0 ? kSegments[static_cast<size_t>(seg)].opp_log_odds : 0.0) +
-                  E(kSeniorityOpp[static_cast<size_t>(c.seniority)]) + E(kFunctionOpp[static_cast<size_t>(c.function)]) +
-                  E(kSourceOpp[static_cast<size_t>(c.source)]) + (c.imported ? E(kOppImport) : 0.0) +
-                  E(kOppLog1pVisits) * (std::log1p(static_cast<double>(std::min<int64_t>(c.visits, 200))) - kOppVisitsCenter) +
-                  E(kOppForms) * static_cast<double>(std::min<int64_t>(c.forms, kOppFormsCap)) +
-                  E(kOppUsageDays14) * c.usage_days14 + E(kOppLatentIntent) * c.intent;
-      if (inbound && c.response_h > kSlowResponseHours) lp += E(kSlowResponseOpp);
-      c.lp_opp = lp;
-    }
+    // Owners and response times, then the opportunity predictor (each contact on its own stream).
+    ParallelFor((contacts_.size() + kRecordBlock - 1) / kRecordBlock, [&](size_t block, size_t) {
+      for (size_t i = block * kRecordBlock; i < std::min(contacts_.size(), (block + 1) * kRecordBlock); ++i) {
+        auto& c = contacts_[i];
+        Rng rng(StreamSeed(opt_.seed, kTagOutcome, 0x200000000ULL + i));
+        const bool inbound = !c.imported && c.source != static_cast<int>(kOffline);
+        c.owner = ActiveOwner(rng, inbound ? 0 : 1, c.created_ms);
+        c.ae = ActiveOwner(rng, 1, c.created_ms);
+        if (inbound) c.response_h = owners_[static_cast<size_t>(c.owner)].speed_h * rng.LogNormal(0, 1.0);
+        if (!c.Model()) continue;
+        const int seg = Segment(c);
+        double lp = (seg >= 0 ? kSegments[static_cast<size_t>(seg)].opp_log_odds : 0.0) +
+                    E(kSeniorityOpp[static_cast<size_t>(c.seniority)]) + E(kFunctionOpp[static_cast<size_t>(c.function)]) +
+                    E(kSourceOpp[static_cast<size_t>(c.source)]) + (c.imported ? E(kOppImport) : 0.0) +
+                    E(kOppLog1pVisits) * (std::log1p(static_cast<double>(std::min<int64_t>(c.visits, 200))) - kOppVisitsCenter) +
+                    E(kOppForms) * static_cast<double>(std::min<int64_t>(c.forms, kOppFormsCap)) +
+                    E(kOppUsageDays14) * c.usage_days14 + E(kOppLatentIntent) * c.intent;
+        if (inbound && c.response_h > kSlowResponseHours) lp += E(kSlowResponseOpp);
+        c.lp_opp = lp;
+      }
+    });
     // Calibrate the intercept so the expected new-business deal count matches the target.
     const double nb_target = std::max(1.0, 0.8 * static_cast<double>(counts_.deals));
     auto expected = [&](double a) {
@@ -996,28 +1154,22 @@ class Generator {
   }
 
   // ---------------------------------------------------------------- records
+  /// A record's property values as they are set; empty values leave the property unset.
   struct PropBuf {
-    std::vector<std::pair<uint16_t, std::string>> v;
-    void Set(uint16_t p, std::string s) {
-      if (!s.empty()) v.emplace_back(p, std::move(s));
+    PropertyValuesBuilder v;
+    void Set(uint16_t p, std::string_view s) {
+      if (!s.empty()) v.Add(p, s);
     }
-    void Into(Record& r) {
-      std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-      // Later writes of the same property win.
-      std::vector<std::pair<uint16_t, std::string>> out;
-      out.reserve(v.size());
-      for (auto& kv : v) {
-        if (!out.empty() && out.back().first == kv.first) out.back().second = std::move(kv.second);
-        else out.push_back(std::move(kv));
-      }
-      r.props = std::move(out);
-      v.clear();
-    }
+    /// Pack into `r`, borrowing from `arena` when given (it must live as long as the portal).
+    void Into(Record& r, ValueArena* arena = nullptr) { r.props = v.Build(arena); }
   };
+
+  /// Records per block when contacts and deals are written on several threads.
+  static constexpr size_t kRecordBlock = 4096;
 
   uint16_t Pi(ObjectType t, std::string_view name) { return P().Table(t).Props().Intern(name); }
 
-  std::string OwnerIdStr(int o) const { return Num(owners_[static_cast<size_t>(o)].id); }
+  const std::string& OwnerIdStr(int o) const { return owner_ids_[static_cast<size_t>(o)]; }
 
   void MaterializeCompanies() {
     auto& tbl = P().Table(ObjectType::kCompanies);
@@ -1107,8 +1259,6 @@ class Generator {
   void MaterializeContacts() {
     auto& tbl = P().Table(ObjectType::kContacts);
     tbl.Reserve(contacts_.size());
-    P().Assoc(ObjectType::kContacts, ObjectType::kCompanies).Reserve(contacts_.size());
-    P().Assoc(ObjectType::kCompanies, ObjectType::kContacts).Reserve(companies_.size());
     const ObjectType T = ObjectType::kContacts;
     const uint16_t p_id = Pi(T, "hs_object_id"), p_cd = Pi(T, "createdate"), p_lm = Pi(T, "lastmodifieddate"),
                    p_hlm = Pi(T, "hs_lastmodifieddate"), p_email = Pi(T, "email"), p_first = Pi(T, "firstname"),
@@ -1135,103 +1285,109 @@ class Generator {
         s += Num(c.id);
         merged_at[c.dup_of] = std::max(merged_at[c.dup_of], c.merged_ms);
       }
-    PropBuf b;
-    for (size_t i = 0; i < contacts_.size(); ++i) {
-      auto& c = contacts_[i];
-      Rng rng(StreamSeed(opt_.seed, kTagRecord, i));
-      Record r;
-      r.id = c.id;
-      r.created_ms = c.created_ms;
-      // Lifecycle timeline.
-      std::vector<std::pair<int, int64_t>> lc;
-      const bool inbound = c.response_h >= 0;
-      lc.emplace_back((c.source == static_cast<int>(kEmailMarketing) || rng.Bernoulli(0.08)) ? 0 : 1, c.created_ms);
-      const DealGen* d = c.deal >= 0 ? &deals_[static_cast<size_t>(c.deal)] : nullptr;
-      if (c.Model()) {
-        if (c.forms >= 2 || c.visits >= 8 || d != nullptr) {
-          int64_t t = c.created_ms + static_cast<int64_t>(rng.Exponential(5.0) * kDay);
-          if (d != nullptr) t = std::min(t, d->create_ms - 2 * kHour);
-          lc.emplace_back(2, t);
+    // Contact ids are 1051 + 50 k in create order (Contacts()); blocks fill their own slots.
+    const std::span<Record> slots = tbl.AppendRange(contacts_.size(), 1051, 50);
+    std::vector<AssocBuffer> block_assoc((contacts_.size() + kRecordBlock - 1) / kRecordBlock);
+    std::vector<ValueArena> arenas(WorkerCount(block_assoc.size()));
+    ParallelFor(block_assoc.size(), [&](size_t block, size_t worker) {
+      PropBuf b;
+      for (size_t i = block * kRecordBlock; i < std::min(contacts_.size(), (block + 1) * kRecordBlock); ++i) {
+        auto& c = contacts_[i];
+        Rng rng(StreamSeed(opt_.seed, kTagRecord, i));
+        Record& r = slots[i];
+        r.created_ms = c.created_ms;
+        // Lifecycle timeline.
+        std::vector<std::pair<int, int64_t>> lc;
+        const bool inbound = c.response_h >= 0;
+        lc.emplace_back((c.source == static_cast<int>(kEmailMarketing) || rng.Bernoulli(0.08)) ? 0 : 1, c.created_ms);
+        const DealGen* d = c.deal >= 0 ? &deals_[static_cast<size_t>(c.deal)] : nullptr;
+        if (c.Model()) {
+          if (c.forms >= 2 || c.visits >= 8 || d != nullptr) {
+            int64_t t = c.created_ms + static_cast<int64_t>(rng.Exponential(5.0) * kDay);
+            if (d != nullptr) t = std::min(t, d->create_ms - 2 * kHour);
+            lc.emplace_back(2, t);
+          }
+          if (d != nullptr) {
+            lc.emplace_back(3, d->create_ms - rng.Int(kHour, 3 * kDay));
+            lc.emplace_back(4, d->create_ms);
+            if (d->won) lc.emplace_back(5, d->close_ms);
+          } else if (c.opp) {
+            // Opportunity created after the anchor: nothing visible yet.
+          } else if (rng.Bernoulli(0.04)) {
+            lc.emplace_back(6, c.created_ms + static_cast<int64_t>(rng.Exponential(30.0) * kDay));
+          }
         }
-        if (d != nullptr) {
-          lc.emplace_back(3, d->create_ms - rng.Int(kHour, 3 * kDay));
-          lc.emplace_back(4, d->create_ms);
-          if (d->won) lc.emplace_back(5, d->close_ms);
-        } else if (c.opp) {
-          // Opportunity created after the anchor: nothing visible yet.
-        } else if (rng.Bernoulli(0.04)) {
-          lc.emplace_back(6, c.created_ms + static_cast<int64_t>(rng.Exponential(30.0) * kDay));
+        int64_t last_ts = c.created_ms;
+        int current = -1;
+        for (auto& [stage, ts] : lc) {
+          if (ts < last_ts) ts = last_ts + 1000;  // strictly later than the previous stage
+          if (ts >= anchor_ms_) break;
+          last_ts = ts;
+          current = stage;
+          const std::string iso = Iso(ts);
+          const std::string_view name = stage == 6 ? std::string_view("other") : kStages[static_cast<size_t>(stage)];
+          b.Set(p_lcdate[static_cast<size_t>(stage)], iso);
+          r.history.push_back(HistoryEntry{p_lc, ts, std::string(name),
+                                           stage <= 1 ? (c.imported ? "IMPORT" : "FORM") : (stage == 2 ? "AUTOMATION" : "CRM_UI")});
         }
+        int64_t updated = last_ts;
+        if (c.merged) {
+          r.archived = true;
+          r.archived_ms = c.merged_ms;
+          r.merged_into = contacts_[static_cast<size_t>(c.dup_of)].id;
+          updated = std::max(updated, c.merged_ms);
+        }
+        if (c.archived) {
+          r.archived = true;
+          r.archived_ms = c.archived_ms;
+          updated = std::max(updated, c.archived_ms);
+        }
+        if (auto it = merged_ids.find(static_cast<int>(i)); it != merged_ids.end()) {
+          b.Set(p_merged, it->second);
+          updated = std::max(updated, merged_at[static_cast<int>(i)]);
+        }
+        r.updated_ms = updated;
+        b.Set(p_id, Num(c.id));
+        b.Set(p_cd, Iso(c.created_ms));
+        b.Set(p_lm, Iso(updated));
+        b.Set(p_hlm, Iso(updated));
+        b.Set(p_email, c.email);
+        b.Set(p_first, std::string(FirstNames()[static_cast<size_t>(c.first)]));
+        if (!rng.Bernoulli(0.03)) b.Set(p_last, std::string(LastNames()[static_cast<size_t>(c.last)]));
+        if (rng.Bernoulli(0.4)) b.Set(p_phone, "+1 555-01" + Num(10 + rng.Int(0, 89)));
+        if (!rng.Bernoulli(0.03)) b.Set(p_title, JobTitle(rng, c.seniority, c.function));
+        const CompanyGen* co = c.company >= 0 ? &companies_[static_cast<size_t>(c.company)] : nullptr;
+        const int country = co ? co->country : c.country, city = co ? co->city : c.city;
+        const auto& ctry = kCountries[static_cast<size_t>(country)];
+        if (!rng.Bernoulli(0.2)) b.Set(p_country, std::string(rng.Bernoulli(0.2) && !ctry.variants[1].empty() ? ctry.variants[1] : ctry.name));
+        if (!rng.Bernoulli(0.4)) {
+          b.Set(p_state, std::string(ctry.cities[static_cast<size_t>(city)].first));
+          b.Set(p_city, std::string(ctry.cities[static_cast<size_t>(city)].second));
+        }
+        if (co && !co->archived) {
+          b.Set(p_company, co->name);
+          if (c.Live()) b.Set(p_acid, Num(co->id));
+        }
+        if (current >= 0) b.Set(p_lc, std::string(current == 6 ? std::string_view("other") : kStages[static_cast<size_t>(current)]));
+        if (current >= 0 && current <= 2 && rng.Bernoulli(0.6)) {
+          static constexpr std::array<std::string_view, 6> kLs = {"NEW", "OPEN", "IN_PROGRESS", "ATTEMPTED_TO_CONTACT", "CONNECTED", "UNQUALIFIED"};
+          b.Set(p_ls, std::string(kLs[static_cast<size_t>(rng.Int(0, 5))]));
+        }
+        b.Set(p_src, std::string(kSources[static_cast<size_t>(c.source)]));
+        b.Set(p_visits, Num(c.visits));
+        b.Set(p_pv, Num(c.pageviews));
+        b.Set(p_forms, Num(c.forms));
+        b.Set(p_open, Num(c.opens));
+        b.Set(p_click, Num(c.clicks));
+        b.Set(p_owner, OwnerIdStr(c.owner));
+        (void)inbound;
+        b.Into(r, &arenas[worker]);
+        if (co && !co->archived && c.Live()) block_assoc[block].Add(ObjectType::kContacts, c.id, ObjectType::kCompanies, co->id);
+        std::string().swap(c.email);  // not needed any more; matters at a million contacts
       }
-      int64_t last_ts = c.created_ms;
-      int current = -1;
-      for (auto& [stage, ts] : lc) {
-        if (ts < last_ts) ts = last_ts + 1000;  // strictly later than the previous stage
-        if (ts >= anchor_ms_) break;
-        last_ts = ts;
-        current = stage;
-        const std::string iso = Iso(ts);
-        const std::string_view name = stage == 6 ? std::string_view("other") : kStages[static_cast<size_t>(stage)];
-        b.Set(p_lcdate[static_cast<size_t>(stage)], iso);
-        r.history.push_back(HistoryEntry{p_lc, ts, std::string(name),
-                                         stage <= 1 ? (c.imported ? "IMPORT" : "FORM") : (stage == 2 ? "AUTOMATION" : "CRM_UI")});
-      }
-      int64_t updated = last_ts;
-      if (c.merged) {
-        r.archived = true;
-        r.archived_ms = c.merged_ms;
-        r.merged_into = contacts_[static_cast<size_t>(c.dup_of)].id;
-        updated = std::max(updated, c.merged_ms);
-      }
-      if (c.archived) {
-        r.archived = true;
-        r.archived_ms = c.archived_ms;
-        updated = std::max(updated, c.archived_ms);
-      }
-      if (auto it = merged_ids.find(static_cast<int>(i)); it != merged_ids.end()) {
-        b.Set(p_merged, it->second);
-        updated = std::max(updated, merged_at[static_cast<int>(i)]);
-      }
-      r.updated_ms = updated;
-      b.Set(p_id, Num(c.id));
-      b.Set(p_cd, Iso(c.created_ms));
-      b.Set(p_lm, Iso(updated));
-      b.Set(p_hlm, Iso(updated));
-      b.Set(p_email, c.email);
-      b.Set(p_first, std::string(FirstNames()[static_cast<size_t>(c.first)]));
-      if (!rng.Bernoulli(0.03)) b.Set(p_last, std::string(LastNames()[static_cast<size_t>(c.last)]));
-      if (rng.Bernoulli(0.4)) b.Set(p_phone, "+1 555-01" + Num(10 + rng.Int(0, 89)));
-      if (!rng.Bernoulli(0.03)) b.Set(p_title, JobTitle(rng, c.seniority, c.function));
-      const CompanyGen* co = c.company >= 0 ? &companies_[static_cast<size_t>(c.company)] : nullptr;
-      const int country = co ? co->country : c.country, city = co ? co->city : c.city;
-      const auto& ctry = kCountries[static_cast<size_t>(country)];
-      if (!rng.Bernoulli(0.2)) b.Set(p_country, std::string(rng.Bernoulli(0.2) && !ctry.variants[1].empty() ? ctry.variants[1] : ctry.name));
-      if (!rng.Bernoulli(0.4)) {
-        b.Set(p_state, std::string(ctry.cities[static_cast<size_t>(city)].first));
-        b.Set(p_city, std::string(ctry.cities[static_cast<size_t>(city)].second));
-      }
-      if (co && !co->archived) {
-        b.Set(p_company, co->name);
-        if (c.Live()) b.Set(p_acid, Num(co->id));
-      }
-      if (current >= 0) b.Set(p_lc, std::string(current == 6 ? std::string_view("other") : kStages[static_cast<size_t>(current)]));
-      if (current >= 0 && current <= 2 && rng.Bernoulli(0.6)) {
-        static constexpr std::array<std::string_view, 6> kLs = {"NEW", "OPEN", "IN_PROGRESS", "ATTEMPTED_TO_CONTACT", "CONNECTED", "UNQUALIFIED"};
-        b.Set(p_ls, std::string(kLs[static_cast<size_t>(rng.Int(0, 5))]));
-      }
-      b.Set(p_src, std::string(kSources[static_cast<size_t>(c.source)]));
-      b.Set(p_visits, Num(c.visits));
-      b.Set(p_pv, Num(c.pageviews));
-      b.Set(p_forms, Num(c.forms));
-      b.Set(p_open, Num(c.opens));
-      b.Set(p_click, Num(c.clicks));
-      b.Set(p_owner, OwnerIdStr(c.owner));
-      (void)inbound;
-      b.Into(r);
-      tbl.Append(std::move(r));
-      if (co && !co->archived && c.Live()) P().Associate(ObjectType::kContacts, c.id, ObjectType::kCompanies, co->id);
-      std::string().swap(c.email);  // not needed any more; matters at a million contacts
-    }
+    });
+    for (auto& a : block_assoc) assoc_.Append(std::move(a));
+    for (auto& a : arenas) P().values.Absorb(std::move(a));
   }
 
   void MaterializeDeals() {
@@ -1248,133 +1404,146 @@ class Generator {
                    p_iscw = Pi(T, "hs_is_closed_won");
     static constexpr std::array<std::string_view, 7> kLostReasons = {
         "Lost to competitor", "Price", "No decision", "Timing", "Missing feature: SSO", "Went dark", "budget cut"};
-    PropBuf b;
-    for (size_t k = 0; k < deals_.size(); ++k) {
-      auto& d = deals_[k];
-      Rng rng(StreamSeed(opt_.seed, kTagRecord, 0x500000000ULL + k));
-      const Pipeline& pl = P().deal_pipelines[d.kind == 0 ? 0 : 1];
-      const int n_open = d.kind == 0 ? 5 : 3;
-      Record r;
-      r.id = d.id;
-      r.created_ms = d.create_ms;
-      std::vector<HistoryEntry> h;
-      // Stages.
-      int64_t last = d.create_ms;
-      int cur = -1;
-      const int n_st = n_open + 2;
-      std::vector<std::pair<int, int64_t>> entered;
-      for (int s = 0; s < n_st; ++s)
-        if (d.enter[static_cast<size_t>(s)] > 0 && d.enter[static_cast<size_t>(s)] < anchor_ms_) entered.emplace_back(s, d.enter[static_cast<size_t>(s)]);
-      std::sort(entered.begin(), entered.end(), [](const auto& a, const auto& b2) { return a.second < b2.second; });
-      for (size_t e = 0; e < entered.size(); ++e) {
-        const auto& st = pl.stages[static_cast<size_t>(entered[e].first)];
-        h.push_back(HistoryEntry{p_stage, entered[e].second, st.id, "CRM_UI"});
-        b.Set(Pi(T, "hs_date_entered_" + st.id), Iso(entered[e].second));
-        if (e + 1 < entered.size()) b.Set(Pi(T, "hs_date_exited_" + st.id), Iso(entered[e + 1].second));
-        cur = entered[e].first;
-        last = std::max(last, entered[e].second);
-      }
-      const bool closed = cur >= n_open;
-      const auto& cst = pl.stages[static_cast<size_t>(cur)];
-      // Amount (estimate, then the negotiated value once the proposal stage is reached).
-      if (!d.amount_missing) {
-        const double final_amount = d.amount_outlier ? (rng.Bernoulli(0.5) ? d.amount * 1000 : 1.0) : d.amount;
-        const double first = RoundAmount(d.amount * rng.Uniform(0.7, 1.3));
-        h.push_back(HistoryEntry{p_amount, d.create_ms, Num(static_cast<int64_t>(first)), "CRM_UI"});
-        std::string fv = Num(static_cast<int64_t>(final_amount));
-        const int rev_stage = d.kind == 0 ? 3 : 1;
-        const int64_t rev_t = d.enter[static_cast<size_t>(rev_stage)];
-        if (rev_t > 0 && rev_t < anchor_ms_ && fv != h.back().value) {
-          h.push_back(HistoryEntry{p_amount, rev_t, fv, "CRM_UI"});
-          b.Set(p_amount, fv);
-        } else {
-          b.Set(p_amount, h.back().value);
+    // hs_date_entered_/exited_ per pipeline stage (registered with the schema).
+    std::array<std::vector<std::pair<uint16_t, uint16_t>>, 2> p_stage_dates;
+    for (size_t pi = 0; pi < 2; ++pi)
+      for (const auto& st : P().deal_pipelines[pi].stages)
+        p_stage_dates[pi].emplace_back(Pi(T, "hs_date_entered_" + st.id), Pi(T, "hs_date_exited_" + st.id));
+    // Deal ids are 9100000001 + 7 k in create order (FinalizeDeals()); blocks fill their own slots.
+    const std::span<Record> slots = tbl.AppendRange(deals_.size(), 9100000001LL, 7);
+    std::vector<AssocBuffer> block_assoc((deals_.size() + kRecordBlock - 1) / kRecordBlock);
+    std::vector<ValueArena> arenas(WorkerCount(block_assoc.size()));
+    ParallelFor(block_assoc.size(), [&](size_t block, size_t worker) {
+      PropBuf b;
+      for (size_t k = block * kRecordBlock; k < std::min(deals_.size(), (block + 1) * kRecordBlock); ++k) {
+        const auto& d = deals_[k];
+        Rng rng(StreamSeed(opt_.seed, kTagRecord, 0x500000000ULL + k));
+        const size_t pipe = d.kind == 0 ? 0 : 1;
+        const Pipeline& pl = P().deal_pipelines[pipe];
+        const int n_open = d.kind == 0 ? 5 : 3;
+        Record& r = slots[k];
+        r.created_ms = d.create_ms;
+        std::vector<HistoryEntry> h;
+        // Stages.
+        int64_t last = d.create_ms;
+        int cur = -1;
+        const int n_st = n_open + 2;
+        std::vector<std::pair<int, int64_t>> entered;
+        for (int s = 0; s < n_st; ++s)
+          if (d.enter[static_cast<size_t>(s)] > 0 && d.enter[static_cast<size_t>(s)] < anchor_ms_) entered.emplace_back(s, d.enter[static_cast<size_t>(s)]);
+        std::sort(entered.begin(), entered.end(), [](const auto& a, const auto& b2) { return a.second < b2.second; });
+        for (size_t e = 0; e < entered.size(); ++e) {
+          const auto& st = pl.stages[static_cast<size_t>(entered[e].first)];
+          h.push_back(HistoryEntry{p_stage, entered[e].second, st.id, "CRM_UI"});
+          const auto [p_entered, p_exited] = p_stage_dates[pipe][static_cast<size_t>(entered[e].first)];
+          b.Set(p_entered, Iso(entered[e].second));
+          if (e + 1 < entered.size()) b.Set(p_exited, Iso(entered[e + 1].second));
+          cur = entered[e].first;
+          last = std::max(last, entered[e].second);
         }
-      }
-      // Close date: the rep's estimate, pushed when it slips, the actual date once closed.
-      {
-        int64_t est = d.create_ms + static_cast<int64_t>(rng.LogNormal(std::log(35.0), 0.3) * kDay);
-        h.push_back(HistoryEntry{p_close, d.create_ms, Iso(est), "CRM_UI"});
-        while (est < d.close_ms) {
-          const int64_t push_t = est + rng.Int(kDay, 7 * kDay);
-          if (push_t >= d.close_ms || push_t >= anchor_ms_) break;
-          est = push_t + static_cast<int64_t>(rng.LogNormal(std::log(21.0), 0.4) * kDay);
-          h.push_back(HistoryEntry{p_close, push_t, Iso(est), "CRM_UI"});
-        }
-        if (closed) h.push_back(HistoryEntry{p_close, d.close_ms, Iso(d.close_ms), "CRM_UI"});
-        b.Set(p_close, h.back().value);
-      }
-      // Owner, reassigned when the rep leaves or territories change.
-      {
-        int owner = d.owner;
-        h.push_back(HistoryEntry{p_owner, d.create_ms, OwnerIdStr(owner), "CRM_UI"});
-        const int64_t end = std::min(d.close_ms, anchor_ms_);
-        const int64_t leave = owners_[static_cast<size_t>(owner)].end_ms;
-        int64_t change = 0;
-        if (leave < end && leave > d.create_ms) change = leave;
-        else if (rng.Bernoulli(0.05) && end - d.create_ms > 2 * kDay) change = d.create_ms + rng.Int(kDay, end - d.create_ms - kDay);
-        if (change > 0) {
-          const int next = ActiveOwner(rng, owners_[static_cast<size_t>(owner)].role, change);
-          if (next != owner) {
-            owner = next;
-            h.push_back(HistoryEntry{p_owner, change, OwnerIdStr(owner), "CRM_UI"});
+        const bool closed = cur >= n_open;
+        const auto& cst = pl.stages[static_cast<size_t>(cur)];
+        // Amount (estimate, then the negotiated value once the proposal stage is reached).
+        if (!d.amount_missing) {
+          const double final_amount = d.amount_outlier ? (rng.Bernoulli(0.5) ? d.amount * 1000 : 1.0) : d.amount;
+          const double first = RoundAmount(d.amount * rng.Uniform(0.7, 1.3));
+          h.push_back(HistoryEntry{p_amount, d.create_ms, Num(static_cast<int64_t>(first)), "CRM_UI"});
+          std::string fv = Num(static_cast<int64_t>(final_amount));
+          const int rev_stage = d.kind == 0 ? 3 : 1;
+          const int64_t rev_t = d.enter[static_cast<size_t>(rev_stage)];
+          if (rev_t > 0 && rev_t < anchor_ms_ && fv != h.back().value) {
+            h.push_back(HistoryEntry{p_amount, rev_t, fv, "CRM_UI"});
+            b.Set(p_amount, fv);
+          } else {
+            b.Set(p_amount, h.back().value);
           }
         }
-        b.Set(p_owner, OwnerIdStr(owner));
-      }
-      // Forecast category follows the stage (optimistic reps commit earlier).
-      {
-        const bool opt = owners_[static_cast<size_t>(d.owner)].optimistic;
-        std::string prev;
-        for (const auto& [s, ts] : entered) {
-          std::string fc;
-          if (s == n_open) fc = "CLOSED";
-          else if (s == n_open + 1) fc = "OMIT";
-          else if (d.kind == 0) fc = s >= (opt ? 3 : 4) ? "COMMIT" : (s >= 2 ? "BEST_CASE" : "PIPELINE");
-          else fc = s >= 2 ? "COMMIT" : (s == 1 ? "BEST_CASE" : "PIPELINE");
-          if (fc != prev) h.push_back(HistoryEntry{p_fc, ts, fc, "CRM_UI"});
-          prev = fc;
+        // Close date: the rep's estimate, pushed when it slips, the actual date once closed.
+        {
+          int64_t est = d.create_ms + static_cast<int64_t>(rng.LogNormal(std::log(35.0), 0.3) * kDay);
+          h.push_back(HistoryEntry{p_close, d.create_ms, Iso(est), "CRM_UI"});
+          while (est < d.close_ms) {
+            const int64_t push_t = est + rng.Int(kDay, 7 * kDay);
+            if (push_t >= d.close_ms || push_t >= anchor_ms_) break;
+            est = push_t + static_cast<int64_t>(rng.LogNormal(std::log(21.0), 0.4) * kDay);
+            h.push_back(HistoryEntry{p_close, push_t, Iso(est), "CRM_UI"});
+          }
+          if (closed) h.push_back(HistoryEntry{p_close, d.close_ms, Iso(d.close_ms), "CRM_UI"});
+          b.Set(p_close, h.back().value);
         }
-        b.Set(p_fc, prev);
+        // Owner, reassigned when the rep leaves or territories change.
+        {
+          int owner = d.owner;
+          h.push_back(HistoryEntry{p_owner, d.create_ms, OwnerIdStr(owner), "CRM_UI"});
+          const int64_t end = std::min(d.close_ms, anchor_ms_);
+          const int64_t leave = owners_[static_cast<size_t>(owner)].end_ms;
+          int64_t change = 0;
+          if (leave < end && leave > d.create_ms) change = leave;
+          else if (rng.Bernoulli(0.05) && end - d.create_ms > 2 * kDay) change = d.create_ms + rng.Int(kDay, end - d.create_ms - kDay);
+          if (change > 0) {
+            const int next = ActiveOwner(rng, owners_[static_cast<size_t>(owner)].role, change);
+            if (next != owner) {
+              owner = next;
+              h.push_back(HistoryEntry{p_owner, change, OwnerIdStr(owner), "CRM_UI"});
+            }
+          }
+          b.Set(p_owner, OwnerIdStr(owner));
+        }
+        // Forecast category follows the stage (optimistic reps commit earlier).
+        {
+          const bool opt = owners_[static_cast<size_t>(d.owner)].optimistic;
+          std::string prev;
+          for (const auto& [s, ts] : entered) {
+            std::string fc;
+            if (s == n_open) fc = "CLOSED";
+            else if (s == n_open + 1) fc = "OMIT";
+            else if (d.kind == 0) fc = s >= (opt ? 3 : 4) ? "COMMIT" : (s >= 2 ? "BEST_CASE" : "PIPELINE");
+            else fc = s >= 2 ? "COMMIT" : (s == 1 ? "BEST_CASE" : "PIPELINE");
+            if (fc != prev) h.push_back(HistoryEntry{p_fc, ts, fc, "CRM_UI"});
+            prev = fc;
+          }
+          b.Set(p_fc, prev);
+        }
+        std::stable_sort(h.begin(), h.end(), [](const HistoryEntry& a, const HistoryEntry& b2) { return a.timestamp_ms < b2.timestamp_ms; });
+        for (const auto& e : h) last = std::max(last, e.timestamp_ms);
+        if (d.archived) last = std::max(last, d.archived_ms);
+        r.history = std::move(h);
+        r.updated_ms = last;
+        r.archived = d.archived;
+        r.archived_ms = d.archived_ms;
+        const CompanyGen* co = d.company >= 0 ? &companies_[static_cast<size_t>(d.company)] : nullptr;
+        const ContactGen* ct = d.contact >= 0 ? &contacts_[static_cast<size_t>(d.contact)] : nullptr;
+        std::string name = co ? co->name : (ct ? std::string(FirstNames()[static_cast<size_t>(ct->first)]) + " " +
+                                                     std::string(LastNames()[static_cast<size_t>(ct->last)])
+                                               : std::string("Unknown"));
+        name += d.kind == 0 ? " - New Business" : (d.kind == 1 ? " - Renewal " + FormatDate(d.close_ms).substr(0, 4) : " - Expansion");
+        b.Set(p_id, Num(d.id));
+        b.Set(p_cd, Iso(d.create_ms));
+        b.Set(p_hcd, Iso(d.create_ms));
+        b.Set(p_lm, Iso(last));
+        b.Set(p_name, name);
+        b.Set(p_stage, cst.id);
+        b.Set(p_pipe, pl.id);
+        b.Set(p_type, d.kind == 0 ? "newbusiness" : "existingbusiness");
+        if (closed && !d.won) {
+          if (!rng.Bernoulli(0.2)) b.Set(p_lost, std::string(d.competitor >= 0 && rng.Bernoulli(0.5) ? kLostReasons[0] : kLostReasons[static_cast<size_t>(rng.Int(1, 6))]));
+        }
+        if (closed && d.won && rng.Bernoulli(0.3)) b.Set(p_wonr, rng.Bernoulli(0.5) ? "Best fit for reporting needs" : "Price / value");
+        if (d.comp_recorded) b.Set(p_comp, Competitors()[static_cast<size_t>(d.competitor)].name);
+        char prob[16];
+        std::snprintf(prob, sizeof prob, "%.1f", cst.probability);
+        b.Set(p_prob, prob);
+        b.Set(p_isc, closed ? "true" : "false");
+        b.Set(p_iscw, closed && d.won ? "true" : "false");
+        b.Into(r, &arenas[worker]);
+        if (!d.archived) {
+          if (co && !co->archived) block_assoc[block].Add(ObjectType::kDeals, d.id, ObjectType::kCompanies, co->id);
+          if (ct && d.has_contact && ct->Live()) block_assoc[block].Add(ObjectType::kDeals, d.id, ObjectType::kContacts, ct->id);
+        }
       }
-      std::stable_sort(h.begin(), h.end(), [](const HistoryEntry& a, const HistoryEntry& b2) { return a.timestamp_ms < b2.timestamp_ms; });
-      for (const auto& e : h) last = std::max(last, e.timestamp_ms);
-      if (d.archived) last = std::max(last, d.archived_ms);
-      r.history = std::move(h);
-      r.updated_ms = last;
-      r.archived = d.archived;
-      r.archived_ms = d.archived_ms;
-      const CompanyGen* co = d.company >= 0 ? &companies_[static_cast<size_t>(d.company)] : nullptr;
-      const ContactGen* ct = d.contact >= 0 ? &contacts_[static_cast<size_t>(d.contact)] : nullptr;
-      std::string name = co ? co->name : (ct ? std::string(FirstNames()[static_cast<size_t>(ct->first)]) + " " +
-                                                   std::string(LastNames()[static_cast<size_t>(ct->last)])
-                                             : std::string("Unknown"));
-      name += d.kind == 0 ? " - New Business" : (d.kind == 1 ? " - Renewal " + FormatDate(d.close_ms).substr(0, 4) : " - Expansion");
-      b.Set(p_id, Num(d.id));
-      b.Set(p_cd, Iso(d.create_ms));
-      b.Set(p_hcd, Iso(d.create_ms));
-      b.Set(p_lm, Iso(last));
-      b.Set(p_name, name);
-      b.Set(p_stage, cst.id);
-      b.Set(p_pipe, pl.id);
-      b.Set(p_type, d.kind == 0 ? "newbusiness" : "existingbusiness");
-      if (closed && !d.won) {
-        if (!rng.Bernoulli(0.2)) b.Set(p_lost, std::string(d.competitor >= 0 && rng.Bernoulli(0.5) ? kLostReasons[0] : kLostReasons[static_cast<size_t>(rng.Int(1, 6))]));
-      }
-      if (closed && d.won && rng.Bernoulli(0.3)) b.Set(p_wonr, rng.Bernoulli(0.5) ? "Best fit for reporting needs" : "Price / value");
-      if (d.comp_recorded) b.Set(p_comp, Competitors()[static_cast<size_t>(d.competitor)].name);
-      char prob[16];
-      std::snprintf(prob, sizeof prob, "%.1f", cst.probability);
-      b.Set(p_prob, prob);
-      b.Set(p_isc, closed ? "true" : "false");
-      b.Set(p_iscw, closed && d.won ? "true" : "false");
-      b.Into(r);
-      tbl.Append(std::move(r));
-      if (!d.archived) {
-        if (co && !co->archived) P().Associate(ObjectType::kDeals, d.id, ObjectType::kCompanies, co->id);
-        if (ct && d.has_contact && ct->Live()) P().Associate(ObjectType::kDeals, d.id, ObjectType::kContacts, ct->id);
-      }
-    }
+    });
+    for (auto& a : block_assoc) assoc_.Append(std::move(a));
+    for (auto& a : arenas) P().values.Absorb(std::move(a));
   }
 
   // ---------------------------------------------------------------- engagements
@@ -1424,10 +1593,32 @@ class Generator {
     return out;
   }
 
+  /// Property indexes of engagement records, looked up once before the writers start.
+  struct EngProps {
+    std::array<std::array<uint16_t, 5>, 5> common{};  ///< per type: id, created, modified, timestamp, owner
+    uint16_t call_disposition = 0, call_direction = 0, call_status = 0, call_duration = 0, call_body = 0;
+    uint16_t email_direction = 0, email_status = 0, email_subject = 0, email_text = 0;
+    uint16_t meeting_title = 0, meeting_start = 0, meeting_end = 0, meeting_outcome = 0, meeting_body = 0;
+    uint16_t note_body = 0;
+    uint16_t task_subject = 0, task_status = 0, task_priority = 0, task_type = 0;
+  };
+
+  /// What emitting a run of engagements produces besides the records themselves; one per block
+  /// of contacts, merged in block order so the result does not depend on the thread count.
+  struct EmitSink {
+    PropBuf buf;
+    ValueArena* arena = nullptr;  ///< where the records' values go (the thread's)
+    std::vector<Mention> mentions;
+    int64_t first_touches = 0, early_meetings = 0;
+  };
+
+  /// Contacts per block of engagement emission (the unit the threads share out).
+  static constexpr size_t kEngBlock = 1024;
+
   void Engagements() {
     // Required engagements: per deal (stage activities, early meetings, competitor mentions) and
     // each inbound contact's first touch; fillers make up the rest of the target count.
-    std::vector<std::vector<EngPlan>> by_contact_deal(contacts_.size());
+    by_contact_deal_.assign(contacts_.size(), {});
     std::vector<EngPlan> loose;
     int64_t required = 0;
     for (size_t k = 0; k < deals_.size(); ++k) {
@@ -1435,7 +1626,7 @@ class Generator {
       required += static_cast<int64_t>(plans.size());
       const int ct = plans.empty() ? -1 : plans.front().contact;
       if (ct >= 0 && contacts_[static_cast<size_t>(ct)].Live()) {
-        auto& v = by_contact_deal[static_cast<size_t>(ct)];
+        auto& v = by_contact_deal_[static_cast<size_t>(ct)];
         v.insert(v.end(), plans.begin(), plans.end());
       } else {
         for (auto& p : plans) p.contact = -1;
@@ -1458,85 +1649,211 @@ class Generator {
       wsum += c.filler_weight;
     }
     const int64_t fillers = std::max<int64_t>(0, counts_.engagements - required);
-    // Reserve near the expected share of each type, so the big tables do not double at the end.
-    static constexpr double kShare[5] = {0.30, 0.38, 0.16, 0.15, 0.16};
-    for (size_t t = 0; t < 5; ++t)
-      P().Table(kEngTypes[t]).Reserve(static_cast<size_t>(static_cast<double>(std::max(counts_.engagements, required)) * kShare[t]));
-    for (size_t t = 0; t < 5; ++t) {
-      const auto n = static_cast<size_t>(static_cast<double>(std::max(counts_.engagements, required)) * kShare[t]);
-      P().Assoc(kEngTypes[t], ObjectType::kContacts).Reserve(n);
-      P().Assoc(kEngTypes[t], ObjectType::kCompanies).Reserve(n);
-      P().Assoc(ObjectType::kContacts, kEngTypes[t]).Reserve(contacts_.size());
+    // Fillers per contact: each live contact's share of the running total (sequential and cheap).
+    fillers_.assign(contacts_.size(), 0);
+    {
+      double cum = 0;
+      int64_t given = 0;
+      for (size_t i = 0; i < contacts_.size(); ++i) {
+        if (!contacts_[i].Live()) continue;
+        cum += contacts_[i].filler_weight;
+        const int64_t upto = wsum > 0 ? std::llround(cum / wsum * static_cast<double>(fillers)) : 0;
+        fillers_[i] = upto - given;
+        given = upto;
+      }
     }
-    next_eng_id_ = {31000000001LL, 32000000001LL, 33000000001LL, 34000000001LL, 35000000001LL};
+    // Loose plans (deals without a live contact) come after every contact's, from their own stream.
+    std::stable_sort(loose.begin(), loose.end(), [](const EngPlan& a, const EngPlan& b) { return a.ts < b.ts; });
+    std::erase_if(loose, [&](EngPlan& p) {
+      if (!DealLive(p.deal)) p.deal = -1;
+      if (p.company >= 0 && companies_[static_cast<size_t>(p.company)].archived) p.company = -1;
+      return p.deal < 0 && p.company < 0;
+    });
 
-    double cum = 0;
-    int64_t given = 0;
-    std::vector<EngPlan> plans;
-    for (size_t i = 0; i < contacts_.size(); ++i) {
-      auto& c = contacts_[i];
-      if (!c.Live()) continue;
-      plans.clear();
-      Rng rng(StreamSeed(opt_.seed, kTagEngage, i));
-      const int company = (c.company >= 0 && !companies_[static_cast<size_t>(c.company)].archived) ? c.company : -1;
-      if (c.response_h >= 0) {
-        const int64_t ts = c.created_ms + static_cast<int64_t>(c.response_h * kHour);
-        if (ts < anchor_ms_) {
-          EngPlan p;
-          p.ts = ts;
-          p.type = rng.Bernoulli(0.5) ? kCall : kEmail;
-          p.kind = 1;
-          p.owner = c.owner;
-          p.contact = static_cast<int>(i);
-          p.company = company;
-          plans.push_back(p);
+    InternEngagementProps();
+    // Ids are handed out in emission order (contacts in order, each contact's plans by time, then
+    // the loose ones): count each block's records per type first, then every block writes its own
+    // slots, so the portal is the same whatever the thread count.
+    const size_t n_blocks = (contacts_.size() + kEngBlock - 1) / kEngBlock;
+    std::vector<std::array<int64_t, 5>> block_counts(n_blocks + 1);
+    ParallelFor(n_blocks, [&](size_t b, size_t) {
+      std::vector<EngPlan> plans;
+      std::array<int64_t, 5> n{};
+      for (size_t i = b * kEngBlock; i < std::min(contacts_.size(), (b + 1) * kEngBlock); ++i) {
+        if (!contacts_[i].Live()) continue;
+        Rng rng(StreamSeed(opt_.seed, kTagEngage, i));
+        PlanContact(i, rng, plans);
+        for (const auto& p : plans) ++n[p.type];
+      }
+      block_counts[b] = n;
+    });
+    for (const auto& p : loose) ++block_counts[n_blocks][p.type];
+    static constexpr std::array<int64_t, 5> kFirstId = {31000000001LL, 32000000001LL, 33000000001LL, 34000000001LL,
+                                                        35000000001LL};
+    std::array<std::span<Record>, 5> slots;
+    for (size_t t = 0; t < 5; ++t) {
+      int64_t total = 0;
+      for (const auto& n : block_counts) total += n[t];
+      slots[t] = P().Table(kEngTypes[t]).AppendRange(static_cast<size_t>(total), kFirstId[t]);
+    }
+    // Block b starts at the sum of the earlier blocks' counts.
+    std::vector<std::array<size_t, 5>> block_start(n_blocks + 1);
+    {
+      std::array<size_t, 5> at{};
+      for (size_t b = 0; b <= n_blocks; ++b) {
+        block_start[b] = at;
+        for (size_t t = 0; t < 5; ++t) at[t] += static_cast<size_t>(block_counts[b][t]);
+      }
+    }
+    std::array<std::vector<EngLinks>, 5> links;
+    for (size_t t = 0; t < 5; ++t) links[t].resize(slots[t].size());
+    std::vector<EmitSink> sinks(n_blocks + 1);
+    std::vector<ValueArena> arenas(WorkerCount(n_blocks));
+    ParallelFor(n_blocks, [&](size_t b, size_t worker) {
+      std::vector<EngPlan> plans;
+      std::array<size_t, 5> at = block_start[b];
+      EmitSink& sink = sinks[b];
+      sink.arena = &arenas[worker];
+      for (size_t i = b * kEngBlock; i < std::min(contacts_.size(), (b + 1) * kEngBlock); ++i) {
+        if (!contacts_[i].Live()) continue;
+        Rng rng(StreamSeed(opt_.seed, kTagEngage, i));
+        PlanContact(i, rng, plans);
+        for (const auto& p : plans) {
+          const size_t k = at[p.type]++;
+          Emit(rng, p, slots[p.type][k], links[p.type][k], sink);
         }
       }
-      cum += c.filler_weight;
-      const int64_t upto = wsum > 0 ? std::llround(cum / wsum * static_cast<double>(fillers)) : 0;
-      const int64_t n = upto - given;
-      given = upto;
-      const auto [s, e] = FillerWindow(c);
-      const DealGen* d = c.deal >= 0 ? &deals_[static_cast<size_t>(c.deal)] : nullptr;
-      const int64_t meeting_free_from = (d && d->kind == 0 && !d->early_meeting) ? d->create_ms : INT64_MAX;
-      const int64_t meeting_free_to = meeting_free_from == INT64_MAX ? 0 : meeting_free_from + static_cast<int64_t>(kEarlyMeetingDays * kDay);
-      for (int64_t f = 0; f < n; ++f) {
+    });
+    {
+      Rng rng(StreamSeed(opt_.seed, kTagEngage, 0x800000000ULL));
+      std::array<size_t, 5> at = block_start[n_blocks];
+      sinks[n_blocks].arena = &arenas[0];
+      for (const auto& p : loose) {
+        const size_t k = at[p.type]++;
+        Emit(rng, p, slots[p.type][k], links[p.type][k], sinks[n_blocks]);
+      }
+    }
+    for (auto& a : arenas) P().values.Absorb(std::move(a));
+    EngagementAssociations(slots, links);
+    for (auto& sink : sinks) {
+      for (auto& m : sink.mentions) mentions_.push_back(std::move(m));
+      first_touches_ += sink.first_touches;
+      early_meetings_ += sink.early_meetings;
+    }
+    sinks.clear();
+    std::vector<std::vector<EngPlan>>().swap(by_contact_deal_);
+    std::vector<int64_t>().swap(fillers_);
+  }
+
+  /// Associations from engagements to contacts, companies and deals in the portal: both
+  /// directions per engagement type, built straight into each table's grouped arrays. Edges of one
+  /// source keep emission order (ids ascend in emission order), as Portal::Associate would have.
+  void EngagementAssociations(const std::array<std::span<Record>, 5>& slots,
+                              const std::array<std::vector<EngLinks>, 5>& links) {
+    static constexpr ObjectType kTargets[3] = {ObjectType::kContacts, ObjectType::kCompanies, ObjectType::kDeals};
+    auto target_of = [](const EngLinks& l, size_t x) { return x == 0 ? l.contact : (x == 1 ? l.company : l.deal); };
+    auto target_id = [&](size_t x, int i) {
+      const auto k = static_cast<size_t>(i);
+      return x == 0 ? contacts_[k].id : (x == 1 ? companies_[k].id : deals_[k].id);
+    };
+    const std::array<size_t, 3> population = {contacts_.size(), companies_.size(), deals_.size()};
+    // 5 engagement types x 3 targets x 2 directions, each its own table.
+    ParallelFor(30, [&](size_t task, size_t) {
+      const size_t t = task / 6, x = task / 2 % 3;
+      const bool reverse = task % 2 == 1;
+      const ObjectType T = kEngTypes[t], X = kTargets[x];
+      const auto& lk = links[t];
+      const int64_t first_id = slots[t].empty() ? 0 : slots[t].front().id;  // ids are consecutive (AppendRange)
+      std::vector<int64_t> ids;
+      std::vector<uint32_t> ends;
+      std::vector<AssociationEdge> edges;
+      if (!reverse) {
+        const int32_t type_id = DefaultAssociationTypeId(T, X);
+        size_t n = 0;
+        for (const auto& l : lk) n += target_of(l, x) >= 0 ? 1 : 0;
+        ids.reserve(n);
+        ends.reserve(n);
+        edges.reserve(n);
+        for (size_t s = 0; s < lk.size(); ++s) {
+          const int i = target_of(lk[s], x);
+          if (i < 0) continue;
+          ids.push_back(first_id + static_cast<int64_t>(s));
+          edges.push_back(AssociationEdge{target_id(x, i), type_id, 0});
+          ends.push_back(static_cast<uint32_t>(edges.size()));
+        }
+        P().Assoc(T, X).LoadGrouped(std::move(ids), std::move(ends), std::move(edges));
+        return;
+      }
+      // Counting sort by target (targets ascend by index), engagements in id order within each.
+      const int32_t type_id = DefaultAssociationTypeId(X, T);
+      std::vector<uint32_t> at(population[x] + 1, 0);
+      for (const auto& l : lk)
+        if (const int i = target_of(l, x); i >= 0) ++at[static_cast<size_t>(i) + 1];
+      for (size_t i = 0; i < population[x]; ++i) {
+        if (at[i + 1] == 0) continue;
+        ids.push_back(target_id(x, static_cast<int>(i)));
+        ends.push_back((ends.empty() ? 0 : ends.back()) + at[i + 1]);
+      }
+      for (size_t i = 1; i <= population[x]; ++i) at[i] += at[i - 1];
+      edges.resize(at[population[x]]);
+      for (size_t s = 0; s < lk.size(); ++s)
+        if (const int i = target_of(lk[s], x); i >= 0)
+          edges[at[static_cast<size_t>(i)]++] = AssociationEdge{first_id + static_cast<int64_t>(s), type_id, 0};
+      P().Assoc(X, T).LoadGrouped(std::move(ids), std::move(ends), std::move(edges));
+    });
+  }
+
+  /// Contact `i`'s engagements in emission order (by time): its first touch, its fillers and its
+  /// deal's plans. Draws from `rng` exactly as emission expects (planning first, then Emit).
+  void PlanContact(size_t i, Rng& rng, std::vector<EngPlan>& plans) const {
+    plans.clear();
+    const auto& c = contacts_[i];
+    const int company = (c.company >= 0 && !companies_[static_cast<size_t>(c.company)].archived) ? c.company : -1;
+    if (c.response_h >= 0) {
+      const int64_t ts = c.created_ms + static_cast<int64_t>(c.response_h * kHour);
+      if (ts < anchor_ms_) {
         EngPlan p;
-        p.ts = s + static_cast<int64_t>(rng.Uniform() * static_cast<double>(e - s));
-        static constexpr double kTypeW[6] = {0.22, 0.23, 0.15, 0.13, 0.15, 0.12};  // call, email out, meeting, note, task, email in
-        const size_t ty = rng.PickW(kTypeW);
-        p.type = ty == 5 ? static_cast<uint8_t>(kEmail) : static_cast<uint8_t>(ty);
-        p.incoming = ty == 5;
+        p.ts = ts;
+        p.type = rng.Bernoulli(0.5) ? kCall : kEmail;
+        p.kind = 1;
         p.owner = c.owner;
         p.contact = static_cast<int>(i);
         p.company = company;
-        if (d && DealLive(c.deal) && d->has_contact && p.ts >= d->create_ms && p.ts <= d->close_ms) {
-          p.deal = c.deal;
-          p.owner = d->owner;
-        }
-        if (p.type == kMeeting && p.ts >= meeting_free_from && p.ts < meeting_free_to) p.type = kCall;
-        if (f == 0 && c.mention) {
-          p.type = kNote;
-          p.kind = 5;
-          p.comp = c.mention_comp;
-        }
         plans.push_back(p);
       }
-      for (auto& p : by_contact_deal[i]) {
-        if (!DealLive(p.deal)) p.deal = -1;
-        plans.push_back(p);
-      }
-      std::stable_sort(plans.begin(), plans.end(), [](const EngPlan& a, const EngPlan& b) { return a.ts < b.ts; });
-      for (const auto& p : plans) Emit(rng, p);
     }
-    Rng rng(StreamSeed(opt_.seed, kTagEngage, 0x800000000ULL));
-    std::stable_sort(loose.begin(), loose.end(), [](const EngPlan& a, const EngPlan& b) { return a.ts < b.ts; });
-    for (auto& p : loose) {
+    const int64_t n = fillers_[i];
+    const auto [s, e] = FillerWindow(c);
+    const DealGen* d = c.deal >= 0 ? &deals_[static_cast<size_t>(c.deal)] : nullptr;
+    const int64_t meeting_free_from = (d && d->kind == 0 && !d->early_meeting) ? d->create_ms : INT64_MAX;
+    const int64_t meeting_free_to = meeting_free_from == INT64_MAX ? 0 : meeting_free_from + static_cast<int64_t>(kEarlyMeetingDays * kDay);
+    for (int64_t f = 0; f < n; ++f) {
+      EngPlan p;
+      p.ts = s + static_cast<int64_t>(rng.Uniform() * static_cast<double>(e - s));
+      static constexpr double kTypeW[6] = {0.22, 0.23, 0.15, 0.13, 0.15, 0.12};  // call, email out, meeting, note, task, email in
+      const size_t ty = rng.PickW(kTypeW);
+      p.type = ty == 5 ? static_cast<uint8_t>(kEmail) : static_cast<uint8_t>(ty);
+      p.incoming = ty == 5;
+      p.owner = c.owner;
+      p.contact = static_cast<int>(i);
+      p.company = company;
+      if (d && DealLive(c.deal) && d->has_contact && p.ts >= d->create_ms && p.ts <= d->close_ms) {
+        p.deal = c.deal;
+        p.owner = d->owner;
+      }
+      if (p.type == kMeeting && p.ts >= meeting_free_from && p.ts < meeting_free_to) p.type = kCall;
+      if (f == 0 && c.mention) {
+        p.type = kNote;
+        p.kind = 5;
+        p.comp = c.mention_comp;
+      }
+      plans.push_back(p);
+    }
+    for (EngPlan p : by_contact_deal_[i]) {
       if (!DealLive(p.deal)) p.deal = -1;
-      if (p.company >= 0 && companies_[static_cast<size_t>(p.company)].archived) p.company = -1;
-      if (p.deal < 0 && p.company < 0) continue;
-      Emit(rng, p);
+      plans.push_back(p);
     }
+    std::stable_sort(plans.begin(), plans.end(), [](const EngPlan& a, const EngPlan& b) { return a.ts < b.ts; });
   }
 
   std::pair<int64_t, int64_t> FillerWindow(const ContactGen& c) const {
@@ -1547,11 +1864,38 @@ class Generator {
     return {s, e};
   }
 
-  void Emit(Rng& rng, const EngPlan& p) {
-    const ObjectType T = kEngTypes[p.type];
-    auto& tbl = P().Table(T);
-    Record r;
-    r.id = next_eng_id_[p.type]++;
+  void InternEngagementProps() {
+    for (size_t t = 0; t < 5; ++t) {
+      auto& props = P().Table(kEngTypes[t]).Props();
+      size_t k = 0;
+      for (const char* n : {"hs_object_id", "hs_createdate", "hs_lastmodifieddate", "hs_timestamp", "hubspot_owner_id"})
+        ep_.common[t][k++] = props.Intern(n);
+    }
+    auto in = [&](uint8_t type, const char* name) { return P().Table(kEngTypes[type]).Props().Intern(name); };
+    ep_.call_disposition = in(kCall, "hs_call_disposition");
+    ep_.call_direction = in(kCall, "hs_call_direction");
+    ep_.call_status = in(kCall, "hs_call_status");
+    ep_.call_duration = in(kCall, "hs_call_duration");
+    ep_.call_body = in(kCall, "hs_call_body");
+    ep_.email_direction = in(kEmail, "hs_email_direction");
+    ep_.email_status = in(kEmail, "hs_email_status");
+    ep_.email_subject = in(kEmail, "hs_email_subject");
+    ep_.email_text = in(kEmail, "hs_email_text");
+    ep_.meeting_title = in(kMeeting, "hs_meeting_title");
+    ep_.meeting_start = in(kMeeting, "hs_meeting_start_time");
+    ep_.meeting_end = in(kMeeting, "hs_meeting_end_time");
+    ep_.meeting_outcome = in(kMeeting, "hs_meeting_outcome");
+    ep_.meeting_body = in(kMeeting, "hs_meeting_body");
+    ep_.note_body = in(kNote, "hs_note_body");
+    ep_.task_subject = in(kTask, "hs_task_subject");
+    ep_.task_status = in(kTask, "hs_task_status");
+    ep_.task_priority = in(kTask, "hs_task_priority");
+    ep_.task_type = in(kTask, "hs_task_type");
+  }
+
+  /// Fill engagement record `r` (its id already set) from plan `p`. Reads the generator's state
+  /// only, so blocks of contacts can be emitted on several threads.
+  void Emit(Rng& rng, const EngPlan& p, Record& r, EngLinks& links, EmitSink& sink) const {
     const int64_t logged = std::min(anchor_ms_ - 1, p.ts + rng.Int(0, 2 * kHour));
     r.created_ms = r.updated_ms = std::max(p.ts, logged);
     const ContactGen* c = p.contact >= 0 ? &contacts_[static_cast<size_t>(p.contact)] : nullptr;
@@ -1566,72 +1910,66 @@ class Generator {
     tc.stage = p.stage;
     tc.mention = p.comp >= 0 ? &mention : nullptr;
     tc.trap = rng.Bernoulli(0.12);
-    PropBuf& b = eng_buf_;
-    auto& props = tbl.Props();
-    if (eng_props_[p.type].empty()) {
-      for (const char* n : {"hs_object_id", "hs_createdate", "hs_lastmodifieddate", "hs_timestamp", "hubspot_owner_id"})
-        eng_props_[p.type].push_back(props.Intern(n));
-    }
-    const auto& ep = eng_props_[p.type];
-    b.Set(ep[0], Num(r.id));
-    const std::string created = Iso(r.created_ms);
-    b.Set(ep[1], created);
-    b.Set(ep[2], created);
-    b.Set(ep[3], Iso(p.ts));
-    b.Set(ep[4], OwnerIdStr(p.owner));
+    PropBuf& b = sink.buf;
+    const auto& ep = ep_.common[p.type];
+    char num[24];
+    b.Set(ep[0], NumView(num, r.id));
+    char created[24], ts[24];
+    b.Set(ep[1], IsoView(created, r.created_ms));
+    b.Set(ep[2], IsoView(created, r.created_ms));
+    b.Set(ep[3], IsoView(ts, p.ts));
+    b.Set(ep[4], owner_ids_[static_cast<size_t>(p.owner)]);
     switch (p.type) {
       case kCall: {
         const bool connected = p.kind >= 2 || rng.Bernoulli(0.55);
         const size_t disp = connected ? 0 : static_cast<size_t>(rng.Int(1, 5));
-        b.Set(props.Intern("hs_call_disposition"), std::string(kDispositionIds[disp]));
-        b.Set(props.Intern("hs_call_direction"), rng.Bernoulli(0.85) ? "OUTBOUND" : "INBOUND");
-        b.Set(props.Intern("hs_call_status"), "COMPLETED");
-        b.Set(props.Intern("hs_call_duration"), Num(connected ? static_cast<int64_t>(rng.LogNormal(std::log(600000.0), 0.6)) : rng.Int(0, 40000)));
-        if (connected || p.comp >= 0) b.Set(props.Intern("hs_call_body"), CallBody(rng, tc));
+        b.Set(ep_.call_disposition, kDispositionIds[disp]);
+        b.Set(ep_.call_direction, rng.Bernoulli(0.85) ? "OUTBOUND" : "INBOUND");
+        b.Set(ep_.call_status, "COMPLETED");
+        b.Set(ep_.call_duration, NumView(num, connected ? static_cast<int64_t>(rng.LogNormal(std::log(600000.0), 0.6)) : rng.Int(0, 40000)));
+        if (connected || p.comp >= 0) b.Set(ep_.call_body, CallBody(rng, tc));
         break;
       }
       case kEmail: {
-        b.Set(props.Intern("hs_email_direction"), p.incoming ? "INCOMING_EMAIL" : "EMAIL");
-        b.Set(props.Intern("hs_email_status"), "SENT");
-        b.Set(props.Intern("hs_email_subject"), EmailSubject(rng, tc));
-        b.Set(props.Intern("hs_email_text"), EmailText(rng, tc, p.incoming));
+        b.Set(ep_.email_direction, p.incoming ? "INCOMING_EMAIL" : "EMAIL");
+        b.Set(ep_.email_status, "SENT");
+        b.Set(ep_.email_subject, EmailSubject(rng, tc));
+        b.Set(ep_.email_text, EmailText(rng, tc, p.incoming));
         break;
       }
       case kMeeting: {
         const bool past_due = p.ts < anchor_ms_;
-        std::string outcome = (p.kind == 3 || p.kind == 2) ? "COMPLETED"
-                              : (rng.Bernoulli(0.8) ? "COMPLETED" : (rng.Bernoulli(0.5) ? "NO_SHOW" : "RESCHEDULED"));
+        std::string_view outcome = (p.kind == 3 || p.kind == 2) ? "COMPLETED"
+                                   : (rng.Bernoulli(0.8) ? "COMPLETED" : (rng.Bernoulli(0.5) ? "NO_SHOW" : "RESCHEDULED"));
         if (!past_due) outcome = "SCHEDULED";
-        b.Set(props.Intern("hs_meeting_title"), MeetingTitle(rng, tc));
-        b.Set(props.Intern("hs_meeting_start_time"), Iso(p.ts));
-        b.Set(props.Intern("hs_meeting_end_time"), Iso(p.ts + (rng.Bernoulli(0.5) ? 30 : 60) * 60000));
-        b.Set(props.Intern("hs_meeting_outcome"), outcome);
-        if (p.comp >= 0 || rng.Bernoulli(0.3)) b.Set(props.Intern("hs_meeting_body"), MeetingBody(rng, tc));
+        b.Set(ep_.meeting_title, MeetingTitle(rng, tc));
+        b.Set(ep_.meeting_start, IsoView(ts, p.ts));
+        char end[24];
+        b.Set(ep_.meeting_end, IsoView(end, p.ts + (rng.Bernoulli(0.5) ? 30 : 60) * 60000));
+        b.Set(ep_.meeting_outcome, outcome);
+        if (p.comp >= 0 || rng.Bernoulli(0.3)) b.Set(ep_.meeting_body, MeetingBody(rng, tc));
         break;
       }
-      case kNote: b.Set(props.Intern("hs_note_body"), NoteBody(rng, tc)); break;
+      case kNote: b.Set(ep_.note_body, NoteBody(rng, tc)); break;
       default: {
-        b.Set(props.Intern("hs_task_subject"), TaskSubject(rng, tc));
-        b.Set(props.Intern("hs_task_status"), p.ts < anchor_ms_ - 7 * kDay || rng.Bernoulli(0.5) ? "COMPLETED" : "NOT_STARTED");
+        b.Set(ep_.task_subject, TaskSubject(rng, tc));
+        b.Set(ep_.task_status, p.ts < anchor_ms_ - 7 * kDay || rng.Bernoulli(0.5) ? "COMPLETED" : "NOT_STARTED");
         static constexpr std::array<std::string_view, 3> kPri = {"LOW", "MEDIUM", "HIGH"};
         static constexpr std::array<std::string_view, 3> kTy = {"EMAIL", "CALL", "TODO"};
-        b.Set(props.Intern("hs_task_priority"), std::string(kPri[static_cast<size_t>(rng.Int(0, 2))]));
-        b.Set(props.Intern("hs_task_type"), std::string(kTy[static_cast<size_t>(rng.Int(0, 2))]));
+        b.Set(ep_.task_priority, kPri[static_cast<size_t>(rng.Int(0, 2))]);
+        b.Set(ep_.task_type, kTy[static_cast<size_t>(rng.Int(0, 2))]);
         break;
       }
     }
-    b.Into(r);
+    b.Into(r, sink.arena);
     const int64_t id = r.id;
-    tbl.Append(std::move(r));
-    if (c) P().Associate(T, id, ObjectType::kContacts, c->id);
-    if (co) P().Associate(T, id, ObjectType::kCompanies, co->id);
-    if (p.deal >= 0) P().Associate(T, id, ObjectType::kDeals, deals_[static_cast<size_t>(p.deal)].id);
+    links = EngLinks{c ? p.contact : -1, co ? p.company : -1, p.deal};
     if (p.comp >= 0) {
-      mentions_.push_back({p.type, id, p.deal >= 0 ? deals_[static_cast<size_t>(p.deal)].id : 0, c ? c->id : 0, p.comp,
-                           std::move(mention), form});
+      sink.mentions.push_back({p.type, id, p.deal >= 0 ? deals_[static_cast<size_t>(p.deal)].id : 0, c ? c->id : 0, p.comp,
+                               std::move(mention), form});
     }
-    if (p.kind == 1) ++first_touches_;
-    if (p.kind == 3) ++early_meetings_;
+    if (p.kind == 1) ++sink.first_touches;
+    if (p.kind == 3) ++sink.early_meetings;
   }
 
   // ---------------------------------------------------------------- truth
@@ -1655,49 +1993,58 @@ class Generator {
                            {"engagements", counts_.engagements}};
     t["counts"] = counts;
 
-    // Contacts: columnar arrays (one entry per model contact; duplicates are listed separately).
-    json ids = json::array(), pconv = json::array(), conv = json::array(), popp = json::array(), opp = json::array(),
-         matured = json::array(), archived = json::array(), company = json::array(), sen = json::array(),
-         fn = json::array(), resp = json::array(), usage = json::array(), intent = json::array(), deal = json::array();
-    std::vector<std::pair<double, bool>> auc_in;
-    double sum_p = 0, n_mat = 0, n_conv = 0;
-    const int64_t mature_before = anchor_ms_ - static_cast<int64_t>(kConversionWindowDays * kDay);
-    for (const auto& c : contacts_) {
-      if (!c.Model()) continue;
-      const bool m = c.created_ms <= mature_before;
-      ids.push_back(c.id);
-      pconv.push_back(Round6(c.p_convert));
-      conv.push_back(c.converted);
-      popp.push_back(Round6(c.q_opp));
-      opp.push_back(c.opp);
-      matured.push_back(m);
-      archived.push_back(c.archived);
-      company.push_back(c.company >= 0 ? companies_[static_cast<size_t>(c.company)].id : 0);
-      sen.push_back(kSeniorities[static_cast<size_t>(c.seniority)]);
-      fn.push_back(kFunctions[static_cast<size_t>(c.function)]);
-      resp.push_back(c.response_h >= 0 ? Round6(c.response_h) : -1.0);
-      usage.push_back(c.usage_days14);
-      intent.push_back(Round6(c.intent));
-      deal.push_back(c.deal >= 0 ? deals_[static_cast<size_t>(c.deal)].id : 0);
-      if (m && !c.archived) {
-        auc_in.emplace_back(c.p_convert, c.converted);
-        sum_p += c.p_convert;
-        n_conv += c.converted ? 1 : 0;
-        n_mat += 1;
+    // Contacts: columnar arrays (one entry per model contact; duplicates are listed separately),
+    // built on another thread while the rest of the truth is written (object keys are sorted, so
+    // the order of assembly does not show).
+    auto contact_part = std::async(std::launch::async, [&] {
+      // Contacts: columnar arrays (one entry per model contact; duplicates are listed separately).
+      json ids = json::array(), pconv = json::array(), conv = json::array(), popp = json::array(), opp = json::array(),
+           matured = json::array(), archived = json::array(), company = json::array(), sen = json::array(),
+           fn = json::array(), resp = json::array(), usage = json::array(), intent = json::array(), deal = json::array();
+      for (json* a : {&ids, &pconv, &conv, &popp, &opp, &matured, &archived, &company, &sen, &fn, &resp, &usage, &intent, &deal})
+        a->get_ref<json::array_t&>().reserve(contacts_.size());
+      std::vector<std::pair<double, bool>> auc_in;
+      double sum_p = 0, n_mat = 0, n_conv = 0;
+      const int64_t mature_before = anchor_ms_ - static_cast<int64_t>(kConversionWindowDays * kDay);
+      for (const auto& c : contacts_) {
+        if (!c.Model()) continue;
+        const bool m = c.created_ms <= mature_before;
+        ids.push_back(c.id);
+        pconv.push_back(Round6(c.p_convert));
+        conv.push_back(c.converted);
+        popp.push_back(Round6(c.q_opp));
+        opp.push_back(c.opp);
+        matured.push_back(m);
+        archived.push_back(c.archived);
+        company.push_back(c.company >= 0 ? companies_[static_cast<size_t>(c.company)].id : 0);
+        sen.push_back(kSeniorities[static_cast<size_t>(c.seniority)]);
+        fn.push_back(kFunctions[static_cast<size_t>(c.function)]);
+        resp.push_back(c.response_h >= 0 ? Round6(c.response_h) : -1.0);
+        usage.push_back(c.usage_days14);
+        intent.push_back(Round6(c.intent));
+        deal.push_back(c.deal >= 0 ? deals_[static_cast<size_t>(c.deal)].id : 0);
+        if (m && !c.archived) {
+          auc_in.emplace_back(c.p_convert, c.converted);
+          sum_p += c.p_convert;
+          n_conv += c.converted ? 1 : 0;
+          n_mat += 1;
+        }
       }
-    }
-    t["oracle_auc"] = Round6(Auc(auc_in));
-    t["contact_conversion"] = {{"population", "model contacts created at least 90 days before the anchor, not archived"},
-                               {"contacts", n_mat},
-                               {"converted", n_conv},
-                               {"mean_p_convert_90d", n_mat > 0 ? Round6(sum_p / n_mat) : 0.0},
-                               {"empirical_rate", n_mat > 0 ? Round6(n_conv / n_mat) : 0.0}};
-    t["contacts"] = {{"id", std::move(ids)}, {"p_convert_90d", std::move(pconv)}, {"converted", std::move(conv)},
-                     {"p_opportunity", std::move(popp)}, {"opportunity", std::move(opp)}, {"matured", std::move(matured)},
-                     {"archived", std::move(archived)}, {"company_id", std::move(company)}, {"seniority", std::move(sen)},
-                     {"function", std::move(fn)}, {"first_response_hours", std::move(resp)},
-                     {"usage_active_days_14", std::move(usage)}, {"latent_intent", std::move(intent)},
-                     {"deal_id", std::move(deal)}};
+      json part = json::object();
+      part["oracle_auc"] = Round6(Auc(auc_in));
+      part["contact_conversion"] = {{"population", "model contacts created at least 90 days before the anchor, not archived"},
+                                 {"contacts", n_mat},
+                                 {"converted", n_conv},
+                                 {"mean_p_convert_90d", n_mat > 0 ? Round6(sum_p / n_mat) : 0.0},
+                                 {"empirical_rate", n_mat > 0 ? Round6(n_conv / n_mat) : 0.0}};
+      part["contacts"] = {{"id", std::move(ids)}, {"p_convert_90d", std::move(pconv)}, {"converted", std::move(conv)},
+                       {"p_opportunity", std::move(popp)}, {"opportunity", std::move(opp)}, {"matured", std::move(matured)},
+                       {"archived", std::move(archived)}, {"company_id", std::move(company)}, {"seniority", std::move(sen)},
+                       {"function", std::move(fn)}, {"first_response_hours", std::move(resp)},
+                       {"usage_active_days_14", std::move(usage)}, {"latent_intent", std::move(intent)},
+                       {"deal_id", std::move(deal)}};
+      return part;
+    });
     json dups = json::array();
     for (const auto& c : contacts_)
       if (!c.Model())
@@ -1973,15 +2320,9 @@ class Generator {
                                        "key_feature_uses", "seats"}},
                           {"applies_to", "contacts of freemium (90 days) and trial (30 days) companies who signed up"},
                           {"driver", "usage_active_days_14: days with any event in the first 14 days after createdate"}};
+    json part = contact_part.get();
+    for (auto& [key, value] : part.items()) t[key] = std::move(value);
   }
-
-  struct Mention {
-    uint8_t type;
-    int64_t id, deal_id, contact_id;
-    int comp;
-    std::string surface;
-    MentionForm form;
-  };
 
   GeneratorOptions opt_;
   Counts counts_;
@@ -1995,9 +2336,11 @@ class Generator {
   std::vector<DealGen> deals_;
   std::map<int, std::vector<double>> tau_;
   double opp_intercept_ = 0;
-  std::array<int64_t, 5> next_eng_id_{};
-  std::array<std::vector<uint16_t>, 5> eng_props_;
-  PropBuf eng_buf_;
+  EngProps ep_;
+  std::vector<std::string> owner_ids_;             ///< owners_[i].id as text
+  std::vector<std::vector<EngPlan>> by_contact_deal_;  ///< deal plans per live contact (Engagements only)
+  std::vector<int64_t> fillers_;                   ///< filler engagements per contact (Engagements only)
+  AssocBuffer assoc_;
   std::vector<Mention> mentions_;
   int64_t first_touches_ = 0, early_meetings_ = 0;
 };

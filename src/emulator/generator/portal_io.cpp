@@ -12,11 +12,13 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <unordered_map>
 
 #include "core/errors.hpp"
@@ -259,19 +261,10 @@ void SaveRecords(const ObjectTable& tbl, const fs::path& path) {
 void SaveAssociations(const Portal& p, const fs::path& path) {
   auto f = OpenWrite(path);
   std::string buf;
-  std::vector<int64_t> keys;
   for (auto from : kAllObjectTypes) {
     for (auto to : kAllObjectTypes) {
-      const auto& all = p.Assoc(from, to).All();
-      if (all.empty()) continue;
-      keys.clear();
-      keys.reserve(all.size());
-      for (const auto& kv : all) keys.push_back(kv.first);
-      std::sort(keys.begin(), keys.end());
       const std::string prefix = std::string(ObjectTypeName(from)) + "\t" + std::string(ObjectTypeName(to)) + "\t";
-      for (int64_t k : keys) {
-        const auto& edges = all.at(k);
-        if (edges.empty()) continue;
+      p.Assoc(from, to).ForEach([&](int64_t k, std::span<const AssociationEdge> edges) {
         buf += prefix;
         buf += std::to_string(k);
         buf += '\t';
@@ -288,7 +281,7 @@ void SaveAssociations(const Portal& p, const fs::path& path) {
           WriteAll(f.get(), buf, path);
           buf.clear();
         }
-      }
+      });
     }
   }
   WriteAll(f.get(), buf, path);
@@ -326,6 +319,7 @@ void LoadRecords(ObjectTable& tbl, const fs::path& path) {
   const size_t size = data.size();
   size_t pos = 0, line = 0;
   int64_t last_id = 0;
+  PropertyValuesBuilder values;
   while (pos < size) {
     ++line;
     const char* nl = static_cast<const char*>(std::memchr(base + pos, '\n', size - pos));
@@ -351,7 +345,7 @@ void LoadRecords(ObjectTable& tbl, const fs::path& path) {
             std::string_view name = pf.unescaped_key();
             const uint16_t idx = index_of(name);
             std::string_view v = pf.value().get_string();
-            r.props.emplace_back(idx, std::string(v));
+            values.Add(idx, v);
           }
         } else if (key == "h") {
           for (auto entry : value.get_array()) {
@@ -375,7 +369,7 @@ void LoadRecords(ObjectTable& tbl, const fs::path& path) {
       if (!have_id) Bad(file, line, "record without \"id\"");
       if (r.id <= last_id) Bad(file, line, "record ids must ascend (" + std::to_string(r.id) + " after " + std::to_string(last_id) + ")");
       last_id = r.id;
-      std::sort(r.props.begin(), r.props.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      r.props = values.Build();
       tbl.Append(std::move(r));
     } catch (const simdjson::simdjson_error& e) {
       Bad(file, line, std::string("malformed JSON: ") + e.what());
@@ -394,6 +388,7 @@ int64_t ParseId(std::string_view s, const std::string& file, size_t line) {
 void LoadAssociations(Portal& p, const fs::path& path) {
   const std::string file = path.filename().string();
   const std::string data = ReadFile(path);
+  std::array<std::vector<BulkEdge>, kObjectTypeCount * kObjectTypeCount> pending;
   size_t pos = 0, line = 0;
   while (pos < data.size()) {
     ++line;
@@ -414,7 +409,7 @@ void LoadAssociations(Portal& p, const fs::path& path) {
     auto from = ParseObjectType(cols[0]), to = ParseObjectType(cols[1]);
     if (!from || !to) Bad(file, line, "unknown object type");
     const int64_t from_id = ParseId(cols[2], file, line);
-    auto& tbl = p.Assoc(*from, *to);
+    auto& edges = pending[static_cast<size_t>(*from) * kObjectTypeCount + static_cast<size_t>(*to)];
     std::string_view rest = cols[3];
     while (!rest.empty()) {
       const size_t comma = rest.find(',');
@@ -426,9 +421,12 @@ void LoadAssociations(Portal& p, const fs::path& path) {
       edge.to_id = ParseId(e.substr(0, a), file, line);
       edge.type_id = static_cast<int32_t>(ParseId(e.substr(a + 1, b - a - 1), file, line));
       edge.category = static_cast<uint8_t>(ParseId(e.substr(b + 1), file, line));
-      tbl.Add(from_id, edge);
+      edges.push_back(BulkEdge{from_id, edge});
     }
   }
+  for (auto from : kAllObjectTypes)
+    for (auto to : kAllObjectTypes)
+      p.Assoc(from, to).AddBulk(std::move(pending[static_cast<size_t>(from) * kObjectTypeCount + static_cast<size_t>(to)]));
 }
 
 }  // namespace

@@ -29,17 +29,17 @@ Value Ts(int64_t ms) {
   return Value{warehouse::TimestampFromMillis(ms)};
 }
 
-Value IdOrNull(const std::string* text) {
-  if (text == nullptr) return Value{};
+Value IdOrNull(std::optional<std::string_view> text) {
+  if (!text) return Value{};
   int64_t v = 0;
   auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
   if (ec != std::errc() || p != text->data() + text->size()) return Value{};
   return Value{v};
 }
 
-const std::string* Prop(const ObjectTable& table, const emulator::Record& r, std::string_view name) {
+std::optional<std::string_view> Prop(const ObjectTable& table, const emulator::Record& r, std::string_view name) {
   auto idx = table.Props().Find(name);
-  return idx ? r.Get(*idx) : nullptr;
+  return idx ? r.Get(*idx) : std::nullopt;
 }
 
 // contact: id, _fivetran_deleted, _fivetran_synced, property_*.
@@ -103,8 +103,8 @@ Table Deals(const Portal& portal, Timestamp synced, int64_t& bad) {
     auto& row = t.NewRow();
     row[0] = Value{r.id};
     row[1] = Value{portal.portal_id};
-    if (const auto* v = Prop(ot, r, "pipeline")) row[2] = Value{*v};
-    if (const auto* v = Prop(ot, r, "dealstage")) row[3] = Value{*v};
+    if (const auto v = Prop(ot, r, "pipeline")) row[2] = Value{std::string(*v)};
+    if (const auto v = Prop(ot, r, "dealstage")) row[3] = Value{std::string(*v)};
     row[4] = IdOrNull(Prop(ot, r, "hubspot_owner_id"));
     row[5] = Value{r.archived};
     row[6] = Value{r.archived};
@@ -269,8 +269,8 @@ Table MergeAudits(const Portal& portal, Timestamp synced) {
     row[1] = Value{r.merged_into};
     row[2] = Value{r.id};
     row[3] = Ts(r.archived_ms != 0 ? r.archived_ms : r.updated_ms);
-    if (const auto* v = Prop(ot, r, "firstname")) row[5] = Value{*v};
-    if (const auto* v = Prop(ot, r, "lastname")) row[6] = Value{*v};
+    if (const auto v = Prop(ot, r, "firstname")) row[5] = Value{std::string(*v)};
+    if (const auto v = Prop(ot, r, "lastname")) row[6] = Value{std::string(*v)};
     row[9] = Value{synced};
   }
   return t;

@@ -208,7 +208,7 @@ std::vector<HistoryRow> TrackedHistory(const ObjectTable& table) {
         out.push_back(HistoryRow{r.id, *name, h.value, h.timestamp_ms, h.source_type});
       }
       if (!any) {
-        if (const std::string* v = r.Get(p)) out.push_back(HistoryRow{r.id, *name, *v, r.updated_ms, "CRM_UI"});
+        if (const auto v = r.Get(p)) out.push_back(HistoryRow{r.id, *name, std::string(*v), r.updated_ms, "CRM_UI"});
       }
     }
   }
@@ -222,9 +222,7 @@ std::vector<Link> LiveLinks(const Portal& portal, ObjectType from, ObjectType to
   std::vector<Link> out;
   for (const auto& r : from_table.Records()) {
     if (r.archived) continue;
-    const auto* edges = assoc.From(r.id);
-    if (edges == nullptr) continue;
-    for (const auto& e : *edges) {
+    for (const auto& e : assoc.From(r.id)) {
       const auto* target = to_table.Find(e.to_id);
       if (target == nullptr || target->archived) continue;
       out.push_back(Link{r.id, e.to_id, e.type_id, std::string(emulator::AssociationCategoryName(e.category))});

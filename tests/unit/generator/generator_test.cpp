@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <span>
 #include <sstream>
 #include <unordered_map>
 #include <unistd.h>
@@ -54,8 +55,7 @@ fs::path TempDir(const std::string& name) {
 std::string Prop(const Portal& p, ObjectType t, const Record& r, const char* name) {
   auto idx = p.Table(t).Props().Find(name);
   if (!idx) return {};
-  const std::string* v = r.Get(*idx);
-  return v ? *v : std::string();
+  return std::string(r.Get(*idx).value_or(""));
 }
 
 /// Within `k` standard errors of a binomial proportion around its true mean.
@@ -133,7 +133,7 @@ TEST(Generator, EveryAssociationPointsAtALiveRecord) {
   size_t edges = 0;
   for (auto from : kAllObjectTypes) {
     for (auto to : kAllObjectTypes) {
-      for (const auto& [from_id, list] : p.Assoc(from, to).All()) {
+      p.Assoc(from, to).ForEach([&](int64_t from_id, std::span<const AssociationEdge> list) {
         const Record* src = p.Table(from).Find(from_id);
         ASSERT_NE(src, nullptr) << ObjectTypeName(from) << " " << from_id;
         EXPECT_FALSE(src->archived) << ObjectTypeName(from) << " " << from_id;
@@ -143,11 +143,11 @@ TEST(Generator, EveryAssociationPointsAtALiveRecord) {
           ASSERT_NE(dst, nullptr) << ObjectTypeName(to) << " " << e.to_id;
           EXPECT_FALSE(dst->archived);
           EXPECT_EQ(e.type_id, DefaultAssociationTypeId(from, to));
-          const auto* back = p.Assoc(to, from).From(e.to_id);
-          ASSERT_NE(back, nullptr);
-          EXPECT_TRUE(std::any_of(back->begin(), back->end(), [&](const auto& x) { return x.to_id == from_id; }));
+          const auto back = p.Assoc(to, from).From(e.to_id);
+          ASSERT_FALSE(back.empty());
+          EXPECT_TRUE(std::any_of(back.begin(), back.end(), [&](const auto& x) { return x.to_id == from_id; }));
         }
-      }
+      });
     }
   }
   EXPECT_GT(edges, 200000u);
@@ -289,14 +289,17 @@ TEST(Generator, CompetitorsWinAtTheirTrueRatesAndAreMentioned) {
     const Record* r = p.Table(*type).Find(m["engagement_id"][i].get<int64_t>());
     ASSERT_NE(r, nullptr);
     std::string text;
-    for (const auto& [idx, v] : r->props) text += v + "\n";
+    for (const auto& [idx, v] : r->props) {
+      text += v;
+      text += '\n';
+    }
     EXPECT_NE(text.find(m["surface"][i].get<std::string>()), std::string::npos) << text;
     forms.insert(m["form"][i].get<std::string>());
     const int64_t deal = m["deal_id"][i].get<int64_t>();
     if (deal != 0 && !p.Table(ObjectType::kDeals).Find(deal)->archived) {
-      const auto* edges = p.Assoc(*type, ObjectType::kDeals).From(r->id);
-      ASSERT_NE(edges, nullptr);
-      EXPECT_EQ(edges->front().to_id, deal);
+      const auto edges = p.Assoc(*type, ObjectType::kDeals).From(r->id);
+      ASSERT_FALSE(edges.empty());
+      EXPECT_EQ(edges.front().to_id, deal);
     }
   }
   EXPECT_EQ(forms.size(), 4u);
@@ -304,7 +307,7 @@ TEST(Generator, CompetitorsWinAtTheirTrueRatesAndAreMentioned) {
   size_t traps = 0;
   const uint16_t body = *p.Table(ObjectType::kNotes).Props().Find("hs_note_body");
   for (const auto& r : p.Table(ObjectType::kNotes).Records())
-    if (const auto* v = r.Get(body); v && v->find("database") != std::string::npos) ++traps;
+    if (const auto v = r.Get(body); v && v->find("database") != std::string_view::npos) ++traps;
   EXPECT_GT(traps, 10u);
   // The competitor property is filled for only part of the involved deals.
   size_t involved = 0, recorded = 0;
@@ -328,8 +331,8 @@ TEST(Generator, EarlyMeetingsAreInTheData) {
     // A meeting planned for after the anchor is not in the data yet.
     if (created + 14 * 86400000LL >= *ParseTimestampMillis("2025-06-30")) continue;
     bool early = false;
-    if (const auto* edges = p.Assoc(ObjectType::kDeals, ObjectType::kMeetings).From(id)) {
-      for (const auto& e : *edges) {
+    {
+      for (const auto& e : p.Assoc(ObjectType::kDeals, ObjectType::kMeetings).From(id)) {
         const int64_t t = *ParseTimestampMillis(*p.Table(ObjectType::kMeetings).Find(e.to_id)->Get(ts));
         if (t >= created && t < created + 14 * 86400000LL) early = true;
       }
@@ -362,8 +365,8 @@ TEST(Generator, FirstResponseTimesAreInTheData) {
     int64_t first = INT64_MAX;
     for (auto t : {ObjectType::kCalls, ObjectType::kEmails, ObjectType::kMeetings, ObjectType::kNotes, ObjectType::kTasks}) {
       const uint16_t ts = *p.Table(t).Props().Find("hs_timestamp");
-      if (const auto* edges = p.Assoc(ObjectType::kContacts, t).From(id))
-        for (const auto& e : *edges) first = std::min(first, *ParseTimestampMillis(*p.Table(t).Find(e.to_id)->Get(ts)));
+      for (const auto& e : p.Assoc(ObjectType::kContacts, t).From(id))
+        first = std::min(first, *ParseTimestampMillis(*p.Table(t).Find(e.to_id)->Get(ts)));
     }
     ASSERT_NE(first, INT64_MAX) << id;
     EXPECT_NEAR(static_cast<double>(first - created) / 3600000.0, h, 0.01) << id;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <span>
 
 #include "core/errors.hpp"
 #include "core/time_util.hpp"
@@ -128,11 +129,11 @@ class ImportTest : public ::testing::TestWithParam<Engine> {
   /// The portal's live edges of a pair, as (from, to).
   std::set<std::pair<int64_t, int64_t>> PortalEdges(ObjectType from, ObjectType to) const {
     std::set<std::pair<int64_t, int64_t>> out;
-    for (const auto& [id, edges] : Portal().Assoc(from, to).All()) {
-      if (!IsLive(from, id)) continue;
+    Portal().Assoc(from, to).ForEach([&](int64_t id, std::span<const emulator::AssociationEdge> edges) {
+      if (!IsLive(from, id)) return;
       for (const auto& e : edges)
         if (IsLive(to, e.to_id)) out.insert({id, e.to_id});
-    }
+    });
     return out;
   }
   std::set<std::pair<int64_t, int64_t>> WarehouseEdges(const std::string& from, const std::string& to) {
@@ -148,8 +149,7 @@ class ImportTest : public ::testing::TestWithParam<Engine> {
     const auto idx = Portal().Table(t).Props().Find(prop);
     for (const auto& r : Portal().Table(t).Records()) {
       if (r.archived) continue;
-      const std::string* v = idx ? r.Get(*idx) : nullptr;
-      out[r.id] = v ? *v : std::string();
+      out[r.id] = std::string(idx ? r.Get(*idx).value_or("") : "");
     }
     return out;
   }

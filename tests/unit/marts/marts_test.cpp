@@ -74,8 +74,8 @@ Expected ComputeExpected(const emulator::GeneratedPortal& g) {
     } else if (won) {
       ++e.won;
       const auto* r = by_id.at(d.at("id").get<int64_t>());
-      const std::string* amount = r->Get(amount_p);
-      e.won_amount_by_month[d.at("close_date").get<std::string>().substr(0, 7)] += amount ? std::stod(*amount) : 0.0;
+      const auto amount = r->Get(amount_p);
+      e.won_amount_by_month[d.at("close_date").get<std::string>().substr(0, 7)] += amount ? std::stod(std::string(*amount)) : 0.0;
     } else {
       ++e.lost;
     }

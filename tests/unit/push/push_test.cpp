@@ -205,7 +205,7 @@ class PushTest : public ::testing::TestWithParam<Engine> {
     const auto idx = table.Props().Find(prop);
     const auto* r = table.Find(id);
     if (!idx || r == nullptr) return std::nullopt;
-    const std::string* v = r->Get(*idx);
+    const auto v = r->Get(*idx);
     return v ? std::optional<std::string>(*v) : std::nullopt;
   }
 

@@ -161,11 +161,9 @@ TEST_P(SyncTest, FullSyncLoadsEveryRecordAssociationAndHistory) {
     int64_t n = 0;
     for (const auto& r : p.Table(from).Records()) {
       if (r.archived) continue;
-      if (const auto* edges = p.Assoc(from, to).From(r.id)) {
-        for (const auto& e : *edges) {
-          const auto* target = p.Table(to).Find(e.to_id);
-          if (target && !target->archived) ++n;
-        }
+      for (const auto& e : p.Assoc(from, to).From(r.id)) {
+        const auto* target = p.Table(to).Find(e.to_id);
+        if (target && !target->archived) ++n;
       }
     }
     const std::string f(emulator::ObjectTypeName(from)), tt(emulator::ObjectTypeName(to));
