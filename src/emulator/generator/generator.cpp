@@ -148,9 +148,14 @@ struct EngPlan {
   bool incoming = false;
   int owner = -1, contact = -1, company = -1, deal = -1, comp = -1;
 };
+/// The generating thread's cap on worker threads (GeneratorOptions::threads; 0 = every core). Thread-local so
+/// that portals generated at once on different threads keep their own setting.
+thread_local size_t generator_thread_cap = 0;
+
 /// Threads ParallelFor uses for `n` items.
 size_t WorkerCount(size_t n) {
-  return std::max<size_t>(1, std::min<size_t>(n, std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 16)));
+  const size_t cores = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 16);
+  return std::max<size_t>(1, std::min<size_t>(n, generator_thread_cap ? generator_thread_cap : cores));
 }
 
 /// Run `f(i, worker)` for i = 0 ... n - 1 on WorkerCount(n) threads; every index exactly once, in
@@ -2348,6 +2353,12 @@ class Generator {
 }  // namespace
 
 GeneratedPortal GeneratePortal(const GeneratorOptions& options) {
+  if (options.threads < 0) throw ConfigError("generator threads must be 0 (every core) or more");
+  struct CapGuard {
+    size_t saved = generator_thread_cap;
+    ~CapGuard() { generator_thread_cap = saved; }
+  } guard;
+  generator_thread_cap = static_cast<size_t>(options.threads);
   Generator g(options);
   return g.Run();
 }

@@ -16,6 +16,7 @@ struct GeneratorOptions {
   std::string anchor_date;         ///< YYYY-MM-DD; empty = today (UTC)
   int64_t contacts = -1, companies = -1, deals = -1, engagements = -1;  ///< -1 = from size
   bool effects = true;             ///< false: every planted effect switched off (null portal)
+  int threads = 0;                 ///< worker threads; 0 = every core (the output is the same either way)
 };
 
 /// A generated portal and its ground truth (JSON, as `revlens emulator truth` prints it).

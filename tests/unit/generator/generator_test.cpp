@@ -83,6 +83,28 @@ TEST(Generator, SameArgumentsGiveTheSameBytes) {
   fs::remove_all(c);
 }
 
+TEST(Generator, TheThreadCountDoesNotChangeTheBytes) {
+  // Enough contacts and engagements for several blocks of each (4,096 records, 1,024 contacts of engagements).
+  GeneratorOptions o = Opts("small", 13);
+  o.contacts = 12000;
+  o.engagements = 40000;
+  auto one = TempDir("t1"), three = TempDir("t3");
+  o.threads = 1;
+  SavePortal(GeneratePortal(o), one.string());
+  o.threads = 3;
+  SavePortal(GeneratePortal(o), three.string());
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(one)) {
+    ++files;
+    EXPECT_EQ(Slurp(e.path()), Slurp(three / e.path().filename())) << e.path().filename();
+  }
+  EXPECT_EQ(files, 12u);
+  o.threads = -1;
+  EXPECT_THROW(GeneratePortal(o), ConfigError);
+  fs::remove_all(one);
+  fs::remove_all(three);
+}
+
 TEST(Generator, LoadGivesBackWhatWasSaved) {
   auto a = TempDir("load_a"), b = TempDir("load_b");
   SavePortal(Small(), a.string());
