@@ -1,13 +1,21 @@
 #include "insights/forecast.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
+#include <exception>
+#include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
+#include <span>
+#include <thread>
 #include <unordered_map>
 
 #include "core/errors.hpp"
@@ -51,6 +59,90 @@ double SortedQuantile(const std::vector<double>& v, double q) {
   const size_t hi = std::min(lo + 1, v.size() - 1);
   return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
 }
+
+/// Quantiles `qs` (ascending) of `v`, equal to SortedQuantile on the sorted values; reorders `v`.
+std::vector<double> Quantiles(std::vector<double>& v, std::span<const double> qs) {
+  std::vector<double> out;
+  if (v.empty()) return std::vector<double>(qs.size(), 0.0);
+  auto from = v.begin();
+  for (double q : qs) {
+    const double pos = q * static_cast<double>(v.size() - 1);
+    const auto lo = static_cast<size_t>(std::floor(pos));
+    const auto at = v.begin() + static_cast<ptrdiff_t>(lo);
+    std::nth_element(from, at, v.end());
+    // The next order statistic is the smallest value after `at` (everything there is >= *at).
+    const double next = lo + 1 < v.size() ? *std::min_element(at + 1, v.end()) : *at;
+    out.push_back(*at + (next - *at) * (pos - static_cast<double>(lo)));
+    from = at;
+  }
+  return out;
+}
+
+/// Run task(0) .. task(count - 1) on every core (each task on one thread; tasks must not depend on each other's
+/// order). The first exception a task throws is rethrown here once all threads have stopped.
+void ParallelTasks(size_t count, const std::function<void(size_t)>& task) {
+  const size_t threads = std::min<size_t>(count, std::max(1u, std::thread::hardware_concurrency()));
+  std::atomic<size_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  const auto work = [&] {
+    for (size_t i = next++; i < count; i = next++) {
+      try {
+        task(i);
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+        next = count;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+}
+
+/// Walker's alias table: draws index i with probability weights[i] / sum(weights) in constant time from one
+/// uniform (its integer part picks a column, its fraction decides between the column and its alias).
+class OwnerAlias {
+ public:
+  OwnerAlias() = default;
+  explicit OwnerAlias(const std::vector<double>& weights) : accept_(weights.size(), 1.0), alias_(weights.size()) {
+    const size_t n = weights.size();
+    double total = 0;
+    for (double w : weights) total += w;
+    std::vector<double> scaled(n);
+    std::vector<size_t> small, large;
+    for (size_t i = 0; i < n; ++i) {
+      alias_[i] = i;
+      scaled[i] = total > 0 ? weights[i] * static_cast<double>(n) / total : 1.0;
+      (scaled[i] < 1.0 ? small : large).push_back(i);
+    }
+    while (!small.empty() && !large.empty()) {
+      const size_t s = small.back(), l = large.back();
+      small.pop_back();
+      accept_[s] = scaled[s];
+      alias_[s] = l;
+      scaled[l] -= 1.0 - scaled[s];
+      if (scaled[l] < 1.0) {
+        large.pop_back();
+        small.push_back(l);
+      }
+    }
+    // What is left is 1 up to rounding: those columns always keep their own index (accept_ = 1).
+  }
+  /// The index for uniform `u` in [0, 1).
+  size_t operator()(double u) const {
+    const double x = u * static_cast<double>(accept_.size());
+    const size_t i = std::min(static_cast<size_t>(x), accept_.size() - 1);
+    return x - static_cast<double>(i) < accept_[i] ? i : alias_[i];
+  }
+
+ private:
+  std::vector<double> accept_;
+  std::vector<size_t> alias_;
+};
 
 /// Slices of the bookings, indexed.
 class Slices {
@@ -228,7 +320,7 @@ CutoffForecast ForecastAt(const ForecastData& data, int64_t cutoff, const Foreca
   struct NewPipe {
     std::vector<double> mean_wins;  // per period
     double sd = 0, mean_amount = 0;
-    std::vector<double> owner_cum;
+    OwnerAlias owner_pick;  ///< draws an owner index with probability owner_share
     std::vector<std::vector<size_t>> owner_slices;
     std::vector<double> owner_share;
   };
@@ -255,18 +347,15 @@ CutoffForecast ForecastAt(const ForecastData& data, int64_t cutoff, const Foreca
     cf.new_pipeline.push_back(std::move(info));
     double total = 0;
     for (const auto& [owner, n] : fresh.OwnerShares(static_cast<int>(p))) total += n;
-    double acc = 0;
     for (const auto& [owner, n] : fresh.OwnerShares(static_cast<int>(p))) {
-      acc += n / total;
-      np.owner_cum.push_back(acc);
       np.owner_share.push_back(n / total);
       np.owner_slices.push_back(slices.Of(static_cast<int>(p), owner));
     }
-    if (np.owner_cum.empty()) {
-      np.owner_cum.push_back(1.0);
+    if (np.owner_share.empty()) {
       np.owner_share.push_back(1.0);
       np.owner_slices.push_back(slices.Of(static_cast<int>(p), 0));
     }
+    np.owner_pick = OwnerAlias(np.owner_share);
   }
   const size_t S = slices.Size();
 
@@ -332,64 +421,100 @@ CutoffForecast ForecastAt(const ForecastData& data, int64_t cutoff, const Foreca
   // scattered them over H x S x N doubles, 36 MB on `large`, and made the Monte Carlo the slowest phase).
   const size_t HS = H_ * S;
   std::vector<double> sums(HS * N, 0.0);
-  std::mt19937_64 rng(options.seed);
-  std::uniform_real_distribution<double> unif(0.0, 1.0);
-  std::normal_distribution<double> normal(0.0, 1.0);
-  std::vector<std::vector<double>> cum(open.size());
+  // Flat per-deal inputs: the cumulative win probabilities as 63-bit integer thresholds (a draw compares the
+  // engine's raw output with them: no conversion to double per deal), the amount and the deal's slices. Deals
+  // that add nothing (no amount, or no chance within the horizon) are left out.
+  struct McDeal {
+    double amount;
+    uint32_t slices_begin, slices_end;
+  };
+  std::vector<McDeal> mc_deals;
+  std::vector<uint64_t> thresholds;  // H per deal in mc_deals
+  std::vector<uint32_t> mc_slices;
   for (size_t i = 0; i < open.size(); ++i) {
     double acc = 0;
-    for (double p : probs[i]) cum[i].push_back(acc += p);
+    std::vector<uint64_t> t;
+    for (double p : probs[i]) t.push_back(static_cast<uint64_t>(std::ldexp(std::clamp(acc += p, 0.0, 1.0), 63)));
+    if (amounts[i] == 0 || t.back() == 0) continue;
+    mc_deals.push_back({amounts[i], static_cast<uint32_t>(mc_slices.size()),
+                        static_cast<uint32_t>(mc_slices.size() + deal_slices[i].size())});
+    for (size_t s : deal_slices[i]) mc_slices.push_back(static_cast<uint32_t>(s));
+    thresholds.insert(thresholds.end(), t.begin(), t.end());
   }
-  for (size_t n = 0; n < N; ++n) {
-    for (size_t i = 0; i < open.size(); ++i) {
-      const double u = unif(rng);
-      if (u >= cum[i].back()) continue;
-      size_t k = 0;
-      while (u >= cum[i][k]) ++k;
-      const double amount = amounts[i];
-      for (size_t s : deal_slices[i]) sums[n * HS + k * S + s] += amount;
-    }
-    for (size_t p = 0; p < news.size(); ++p) {
-      const NewPipe& np = news[p];
-      const auto& pool = fresh.AmountPool(static_cast<int>(p));
-      if (pool.empty()) continue;
-      const double z = normal(rng);
-      const double mult = std::exp(np.sd * z - np.sd * np.sd / 2);
-      for (size_t k = 0; k < H_; ++k) {
-        const double mean = np.mean_wins[k] * mult;
-        if (mean <= 0) continue;
-        std::poisson_distribution<int> pois(mean);
-        const int count = pois(rng);
-        for (int c = 0; c < count; ++c) {
-          const double amount =
-              pool[std::min(pool.size() - 1, static_cast<size_t>(unif(rng) * static_cast<double>(pool.size())))];
-          const double v = unif(rng);
-          const size_t o = std::min<size_t>(
-              static_cast<size_t>(std::upper_bound(np.owner_cum.begin(), np.owner_cum.end(), v) - np.owner_cum.begin()),
-              np.owner_cum.size() - 1);
-          for (size_t s : np.owner_slices[o]) sums[n * HS + k * S + s] += amount;
+  // Draws run in fixed chunks, each with its own engine seeded from (seed, chunk): the result is the same whatever
+  // the number of threads, and both cores share the work.
+  constexpr size_t kDrawsPerChunk = 250;
+  const size_t chunks = (N + kDrawsPerChunk - 1) / kDrawsPerChunk;
+  size_t max_owners = 0;
+  for (const auto& np : news) max_owners = std::max(max_owners, np.owner_share.size());
+  ParallelTasks(chunks, [&](size_t chunk) {
+    std::seed_seq seq{static_cast<uint64_t>(options.seed), static_cast<uint64_t>(chunk)};
+    std::mt19937_64 rng(seq);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<double> owner_sum(max_owners, 0.0);
+    for (size_t n = chunk * kDrawsPerChunk; n < std::min(N, (chunk + 1) * kDrawsPerChunk); ++n) {
+      double* row = sums.data() + n * HS;
+      const uint64_t* t = thresholds.data();
+      for (const McDeal& d : mc_deals) {
+        const uint64_t u = rng() >> 1;
+        if (u < t[H_ - 1]) {
+          size_t k = 0;
+          while (u >= t[k]) ++k;
+          double* at = row + k * S;
+          for (uint32_t j = d.slices_begin; j < d.slices_end; ++j) at[mc_slices[j]] += d.amount;
+        }
+        t += H_;
+      }
+      for (size_t p = 0; p < news.size(); ++p) {
+        const NewPipe& np = news[p];
+        const auto& pool = fresh.AmountPool(static_cast<int>(p));
+        if (pool.empty()) continue;
+        const double z = normal(rng);
+        const double mult = std::exp(np.sd * z - np.sd * np.sd / 2);
+        for (size_t k = 0; k < H_; ++k) {
+          const double mean = np.mean_wins[k] * mult;
+          if (mean <= 0) continue;
+          std::poisson_distribution<int> pois(mean);
+          const int count = pois(rng);
+          if (count == 0) continue;
+          // Each new win: an amount from the pool and an owner; summed per owner, then added to the owner's
+          // slices once (thousands of new wins per period on `large`).
+          std::fill(owner_sum.begin(), owner_sum.begin() + static_cast<ptrdiff_t>(np.owner_share.size()), 0.0);
+          // One engine output per win: its high 32 bits pick the amount, its low 32 bits the owner.
+          const uint64_t pool_size = pool.size();
+          for (int c = 0; c < count; ++c) {
+            const uint64_t x = rng();
+            const size_t owner = np.owner_pick(static_cast<double>(x & 0xffffffffULL) * 0x1.0p-32);
+            owner_sum[owner] += pool[((x >> 32) * pool_size) >> 32];
+          }
+          for (size_t o = 0; o < np.owner_share.size(); ++o) {
+            if (owner_sum[o] == 0) continue;
+            for (size_t s : np.owner_slices[o]) row[k * S + s] += owner_sum[o];
+          }
         }
       }
     }
-  }
-  std::vector<double> v(N);
-  for (size_t k = 0; k < H_; ++k)
-    for (size_t s = 0; s < S; ++s) {
-      ForecastRow& r = rows[k * S + s];
-      for (size_t n = 0; n < N; ++n) v[n] = sums[n * HS + k * S + s];
-      std::sort(v.begin(), v.end());
-      double mean = 0;
-      for (double x : v) mean += x / static_cast<double>(N);
-      r.p10 = r.closed_so_far + SortedQuantile(v, kQuantiles[0]);
-      r.p50 = r.closed_so_far + SortedQuantile(v, kQuantiles[1]);
-      r.p90 = r.closed_so_far + SortedQuantile(v, kQuantiles[2]);
-      r.mean = r.closed_so_far + mean;
-      r.weighted_pipeline += r.closed_so_far;
-      r.commit += r.closed_so_far;
-      r.best_case += r.closed_so_far;
-      r.pipeline += r.closed_so_far;
-      r.run_rate += r.closed_so_far;
+  });
+  // Quantiles per period x slice: the order statistics they need (nth_element), not a full sort.
+  ParallelTasks(HS, [&](size_t ks) {
+    std::vector<double> v(N);
+    double mean = 0;
+    for (size_t n = 0; n < N; ++n) {
+      v[n] = sums[n * HS + ks];
+      mean += v[n] / static_cast<double>(N);
     }
+    ForecastRow& r = rows[ks];
+    const std::vector<double> q = Quantiles(v, kQuantiles);
+    r.p10 = r.closed_so_far + q[0];
+    r.p50 = r.closed_so_far + q[1];
+    r.p90 = r.closed_so_far + q[2];
+    r.mean = r.closed_so_far + mean;
+    r.weighted_pipeline += r.closed_so_far;
+    r.commit += r.closed_so_far;
+    r.best_case += r.closed_so_far;
+    r.pipeline += r.closed_so_far;
+    r.run_rate += r.closed_so_far;
+  });
   cf.rows = std::move(rows);
 
   // Per-deal predictions and risk flags.
@@ -430,27 +555,65 @@ CutoffForecast ForecastAt(const ForecastData& data, int64_t cutoff, const Foreca
 
 // ------------------------------------------------------------------------------------------------ backtest
 
-BacktestReport RunBacktest(const ForecastData& data, const ForecastOptions& options) {
-  BacktestReport rep;
+namespace {
+
+/// The backtest's periods: the last K before the one containing the as-of instant, oldest first.
+std::vector<Period> BacktestPeriods(const ForecastData& data, const ForecastOptions& options) {
   const int K =
       options.backtest_periods > 0 ? options.backtest_periods : (options.period == PeriodType::kMonth ? 8 : 4);
   const Period now = PeriodContaining(data.as_of_ms, options.period);
+  std::vector<Period> out;
+  for (int j = K; j >= 1; --j) out.push_back(ShiftPeriod(now, options.period, -j));
+  return out;
+}
+
+/// A backtest period's forecast, or why it was skipped.
+struct BacktestCutoff {
+  std::optional<CutoffForecast> forecast;
+  std::string skipped;
+};
+
+/// Forecast at the start of `p` on the view of `data` at that instant.
+BacktestCutoff ForecastBacktestPeriod(const ForecastData& data, const Period& p, const ForecastOptions& options) {
+  const int64_t c = p.start_ms;
+  const ForecastData view = TruncateAt(data, c);
+  if (options.progress) options.progress("backtest " + p.label + ": training on what was known before " + Day(c));
+  BacktestCutoff out;
+  try {
+    out.forecast = ForecastAt(view, c, options);
+  } catch (const InsufficientHistoryError& e) {
+    out.skipped = p.label + " skipped: " + e.what();
+  }
+  return out;
+}
+
+/// `options` with a progress callback that may be called from several threads at once.
+ForecastOptions SerializedProgress(const ForecastOptions& options, const std::shared_ptr<std::mutex>& mutex) {
+  ForecastOptions o = options;
+  if (o.progress)
+    o.progress = [mutex, inner = options.progress](const std::string& line) {
+      const std::lock_guard<std::mutex> lock(*mutex);
+      inner(line);
+    };
+  return o;
+}
+
+/// Score the backtest periods' forecasts against the bookings that happened.
+BacktestReport ScoreBacktest(const ForecastData& data, const std::vector<Period>& periods,
+                             const std::vector<BacktestCutoff>& cutoffs) {
+  BacktestReport rep;
   std::unordered_map<int64_t, size_t> by_id;
   for (size_t i = 0; i < data.deals.size(); ++i) by_id[data.deals[i].deal_id] = i;
   const std::vector<double> caps = AmountCaps(data);
   std::vector<int64_t> capped;
-  for (int j = K; j >= 1; --j) {
-    const Period p = ShiftPeriod(now, options.period, -j);
+  for (size_t j = 0; j < periods.size(); ++j) {
+    const Period& p = periods[j];
     const int64_t c = p.start_ms;
-    const ForecastData view = TruncateAt(data, c);
-    if (options.progress) options.progress("backtest " + p.label + ": training on what was known before " + Day(c));
-    CutoffForecast cf;
-    try {
-      cf = ForecastAt(view, c, options);
-    } catch (const InsufficientHistoryError& e) {
-      rep.notes.push_back(p.label + " skipped: " + e.what());
+    if (!cutoffs[j].forecast) {
+      rep.notes.push_back(cutoffs[j].skipped);
       continue;
     }
+    const CutoffForecast& cf = *cutoffs[j].forecast;
     rep.periods.push_back(p);
     rep.models.push_back(cf.model);
     // Actual bookings per slice: deals won with a close date in the period, as known now.
@@ -551,6 +714,17 @@ BacktestReport RunBacktest(const ForecastData& data, const ForecastOptions& opti
   return rep;
 }
 
+}  // namespace
+
+BacktestReport RunBacktest(const ForecastData& data, const ForecastOptions& options) {
+  const std::vector<Period> periods = BacktestPeriods(data, options);
+  const ForecastOptions o = SerializedProgress(options, std::make_shared<std::mutex>());
+  // The periods are independent (each trains on its own view): they run on every core at once.
+  std::vector<BacktestCutoff> cutoffs(periods.size());
+  ParallelTasks(periods.size(), [&](size_t j) { cutoffs[j] = ForecastBacktestPeriod(data, periods[j], o); });
+  return ScoreBacktest(data, periods, cutoffs);
+}
+
 // ------------------------------------------------------------------------------------------------ run
 
 ForecastReport RunForecastOn(const ForecastData& loaded, const ForecastOptions& options) {
@@ -565,9 +739,20 @@ ForecastReport RunForecastOn(const ForecastData& loaded, const ForecastOptions& 
   const ForecastData data = TruncateAt(loaded, loaded.as_of_ms);
   rep.deals_loaded = data.deals.size();
   rep.events_loaded = data.event_rows;
-  if (options.progress) options.progress("forecast: training on what was known before " + Day(data.as_of_ms));
-  rep.current = ForecastAt(data, data.as_of_ms, options);
-  if (options.backtest) rep.backtest = RunBacktest(data, options);
+  // The current forecast and the backtest periods are independent: one pool runs them all on every core (the
+  // current one first, it has the most history to train on).
+  const ForecastOptions o = SerializedProgress(options, std::make_shared<std::mutex>());
+  const std::vector<Period> periods = options.backtest ? BacktestPeriods(data, options) : std::vector<Period>{};
+  std::vector<BacktestCutoff> cutoffs(periods.size());
+  ParallelTasks(1 + periods.size(), [&](size_t t) {
+    if (t > 0) {
+      cutoffs[t - 1] = ForecastBacktestPeriod(data, periods[t - 1], o);
+      return;
+    }
+    if (o.progress) o.progress("forecast: training on what was known before " + Day(data.as_of_ms));
+    rep.current = ForecastAt(data, data.as_of_ms, o);
+  });
+  if (options.backtest) rep.backtest = ScoreBacktest(data, periods, cutoffs);
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rep;
 }

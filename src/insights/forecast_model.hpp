@@ -33,7 +33,10 @@ struct DealModelOptions {
   int64_t min_history_days = 180;       ///< days of deal history needed before the training cutoff
   int64_t eventual_lag_days = 180;      ///< eventual-outcome rows only for snapshots at least this old
   int cutoff_step_days = 0;             ///< days between training snapshots; 0 = 7, widened to keep max_rows
-  size_t max_rows = 150000;             ///< training rows at most (snapshots are spaced to fit)
+  /// Training rows at most (snapshots are spaced to fit). Successive snapshots of one deal are nearly the same
+  /// row; on `large` 100,000 rows (snapshots every 9-21 days) scored as well as 150,000 (every 7-14 days) in the
+  /// backtest (AUC 0.849 vs 0.850, ECE 0.013 vs 0.015) at two thirds of the boosting time; `demo` never reaches it.
+  size_t max_rows = 100000;
   double holdout_share = 0.25;          ///< the latest-created deals held out for stopping, calibration, signal check
   double level = 0.95;                  ///< confidence level of the signal check
   GbmParams gbm = DefaultGbm();

@@ -262,6 +262,33 @@ TEST(ForecastCurrent, SlicesAndDealsAreConsistent) {
   }
 }
 
+// The Monte Carlo (draws in chunks on every core, owners of new deals from an alias table): a run repeats
+// exactly with the same seed, and every period x slice's simulated mean agrees with its expectation (closed so far
+// + expected from open deals + expected from new ones) within a few standard errors.
+TEST(ForecastCurrent, MonteCarloRepeatsAndMatchesExpectations) {
+  Demo& demo = SharedDemo();
+  const ForecastOptions o = FastOptions();
+  const ForecastReport a = RunForecastOn(demo.data, o), b = RunForecastOn(demo.data, o);
+  ASSERT_EQ(a.current.rows.size(), b.current.rows.size());
+  size_t checked = 0, owners = 0;
+  for (size_t i = 0; i < a.current.rows.size(); ++i) {
+    const ForecastRow& r = a.current.rows[i];
+    EXPECT_EQ(r.p10, b.current.rows[i].p10);
+    EXPECT_EQ(r.p50, b.current.rows[i].p50);
+    EXPECT_EQ(r.p90, b.current.rows[i].p90);
+    EXPECT_EQ(r.mean, b.current.rows[i].mean);
+    if (!(r.p10 > r.closed_so_far)) continue;  // mass at zero: the P10-P90 spread says nothing about the spread
+    // Standard error of the mean from the spread (P90 - P10 = 2.56 sd for a normal sum).
+    const double se = (r.p90 - r.p10) / 2.56 / std::sqrt(static_cast<double>(o.draws));
+    const double expected = r.closed_so_far + r.expected_open + r.expected_new;
+    EXPECT_NEAR(r.mean, expected, 6 * se) << r.period.label << " " << r.slice.type << " " << r.slice.label;
+    ++checked;
+    owners += r.slice.type == "owner";
+  }
+  EXPECT_GT(checked, 20u);
+  EXPECT_GT(owners, 10u);
+}
+
 // A portal with every planted effect off: deal features add nothing over the stage, so the forecast says so and
 // uses stage conversion rates.
 TEST(ForecastNoSignal, EffectsOffFallsBackToStageRates) {
