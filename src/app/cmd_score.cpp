@@ -84,11 +84,6 @@ int RunScore(const ScoreArgs& a) {
   o.reasons = a.reasons == "exact"         ? insights::ReasonMode::kExact
               : a.reasons == "approximate" ? insights::ReasonMode::kApproximate
                                            : insights::ReasonMode::kAuto;
-  if (const char* g = std::getenv("REVLENS_EXPERIMENT_GBM")) {  // TEMPORARY tuning hook
-    std::sscanf(g, "%d,%lf,%lf,%lf,%lf,%lf,%d", &o.gbm.max_depth, &o.gbm.learning_rate, &o.gbm.min_child_weight,
-                &o.gbm.subsample, &o.gbm.colsample_bytree, &o.gbm.reg_lambda, &o.gbm.max_rounds);
-  }
-  if (std::getenv("REVLENS_EXPERIMENT_SALES")) o.sales_activity_features = true;
   o.progress = [](const std::string& line) { std::fprintf(stderr, "revlens score: %s\n", line.c_str()); };
   const auto r = insights::RunLeadScoring(*wh, o);
   if (a.json) {

@@ -1,6 +1,7 @@
 // Lead data, feature specs and encoding, the trained LeadModel's artifact and its reasons in plain words.
 #include "insights/lead_model.hpp"
 
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -153,6 +154,7 @@ std::vector<FeatureSpec> StandardFeatureSpecs(bool sales_activity) {
       Std("company_industry", K::kCategorical, "fit", "industry"),
       Std("company_employees", K::kNumeric, "fit", "employees"),
       Std("company_revenue", K::kNumeric, "fit", "annual revenue"),
+      Std("company_segment", K::kCategorical, "fit", "segment"),
       Std("country", K::kCategorical, "fit", "country"),
       Std("company_type", K::kCategorical, "fit", "company type"),
       // Engagement: what they (and the team) did before the prediction time.
@@ -403,7 +405,270 @@ std::vector<double> ScalarValues(const FeatureSpec& spec, const FeatureMatrix& x
   return out;
 }
 
+// ------------------------------------------------------------------------------------------------ linear part
+
+void LinearPart::LayOut(const std::vector<FeatureSpec>& specs, const std::vector<size_t>& sub_specs) {
+  numeric.clear();
+  for (size_t si : sub_specs) {
+    const auto& s = specs[si];
+    const bool num = s.kind == FeatureKind::kNumeric || s.kind == FeatureKind::kDateAge;
+    for (size_t c = 0; c < s.ncols; ++c) numeric.push_back(num ? 1 : 0);
+  }
+}
+
+void LinearPart::Inputs(const float* row, double* out) const {
+  size_t k = 0;
+  for (size_t j = 0; j < numeric.size(); ++j) {
+    const double v = static_cast<double>(row[j]);
+    if (numeric[j]) {
+      const bool missing = std::isnan(v);
+      out[k++] = missing ? 0.0 : std::copysign(std::log1p(std::fabs(v)), v);
+      out[k++] = missing ? 1.0 : 0.0;
+    } else {
+      out[k++] = v > 0.5 ? 1.0 : 0.0;
+    }
+  }
+}
+
+void LinearPart::Prepare() {
+  slope.assign(coef.size(), 0.0);
+  center.assign(numeric.size(), 0.0);
+  bias = intercept;
+  if (!Active()) return;
+  size_t k = 0;
+  for (size_t j = 0; j < numeric.size(); ++j) {
+    for (size_t i = 0; i < (numeric[j] ? 2u : 1u); ++i, ++k) {
+      slope[k] = coef[k] / scale[k];
+      center[j] += slope[k] * mean[k];
+    }
+    bias += center[j];
+  }
+}
+
+namespace {
+
+/// Column `j`'s linear contribution (from its training mean) for value `v`; `k` is its first input, advanced.
+inline double LinearTerm(const LinearPart& l, size_t j, float v, size_t& k) {
+  double c;
+  if (l.numeric[j]) {
+    const double x = static_cast<double>(v);
+    c = std::isnan(x) ? l.slope[k + 1] : l.slope[k] * std::copysign(std::log1p(std::fabs(x)), x);
+    k += 2;
+  } else {
+    c = v > 0.5f ? l.slope[k] : 0.0;
+    k += 1;
+  }
+  return c - l.center[j];
+}
+
+}  // namespace
+
+double LinearPart::Margin(const float* row) const {
+  double m = bias;
+  size_t k = 0;
+  for (size_t j = 0; j < numeric.size(); ++j) m += LinearTerm(*this, j, row[j], k);
+  return m;
+}
+
+double LinearPart::Blend(const float* row, double tree_margin, double* contrib) const {
+  if (!Active()) return tree_margin;
+  const size_t cols = numeric.size();
+  double linear = bias;
+  size_t k = 0;
+  for (size_t j = 0; j < cols; ++j) {
+    const double c = LinearTerm(*this, j, row[j], k);
+    linear += c;
+    contrib[j] = w_trees * contrib[j] + w_linear * c;
+  }
+  contrib[cols] = w_trees * contrib[cols] + offset + w_linear * bias;
+  return offset + w_trees * tree_margin + w_linear * linear;
+}
+
+nlohmann::json LinearPart::ToJson() const {
+  return {{"numeric", numeric}, {"mean", mean},           {"scale", scale},
+          {"coef", coef},       {"intercept", intercept}, {"penalty", penalty},
+          {"offset", offset},   {"w_trees", w_trees},     {"w_linear", w_linear}};
+}
+
+LinearPart LinearPart::FromJson(const nlohmann::json& j) {
+  LinearPart l;
+  l.numeric = j.at("numeric").get<std::vector<uint8_t>>();
+  l.mean = j.at("mean").get<std::vector<double>>();
+  l.scale = j.at("scale").get<std::vector<double>>();
+  l.coef = j.at("coef").get<std::vector<double>>();
+  l.intercept = j.at("intercept").get<double>();
+  l.penalty = j.value("penalty", 0.0);
+  l.offset = j.at("offset").get<double>();
+  l.w_trees = j.at("w_trees").get<double>();
+  l.w_linear = j.at("w_linear").get<double>();
+  size_t inputs = 0;
+  for (uint8_t n : l.numeric) inputs += n ? 2 : 1;
+  if (l.mean.size() != inputs || l.scale.size() != inputs || (!l.coef.empty() && l.coef.size() != inputs))
+    throw InvalidInputError("lead model artifact: the linear part's sizes disagree (retrain with --force-retrain)");
+  l.Prepare();
+  return l;
+}
+
+namespace {
+
+/// A sparse design: per row its (input, value) pairs, values already divided by the input's scale.
+struct SparseDesign {
+  std::vector<size_t> begin{0};
+  std::vector<uint32_t> index;
+  std::vector<double> value;
+  size_t Rows() const { return begin.size() - 1; }
+};
+
+SparseDesign MakeDesign(const LinearPart& l, const FeatureMatrix& xs) {
+  SparseDesign d;
+  std::vector<double> in(l.mean.size());
+  for (size_t r = 0; r < xs.rows; ++r) {
+    l.Inputs(&xs.values[r * xs.cols], in.data());
+    for (size_t k = 0; k < in.size(); ++k) {
+      if (in[k] == 0.0) continue;
+      d.index.push_back(static_cast<uint32_t>(k));
+      d.value.push_back(in[k] / l.scale[k]);
+    }
+    d.begin.push_back(d.index.size());
+  }
+  return d;
+}
+
+/// Newton–Raphson for a logistic regression with an L2 penalty lambda·|β|²/2 (not on the intercept, beta[0]) on a
+/// sparse design, warm-started from `beta`. RidgeLogistic (stats.hpp) does the same with dense products; here the
+/// Hessian is summed from each row's few dozen non-zeros (most inputs are one-hot levels), which keeps a penalty
+/// path on 40k rows and a few hundred inputs to a fraction of a second.
+void NewtonSparseRidge(const SparseDesign& x, size_t p, const std::vector<int>& y, const std::vector<double>& w,
+                       double lambda, Eigen::VectorXd& beta) {
+  const size_t dim = p + 1;
+  for (int it = 0; it < 30; ++it) {
+    Eigen::MatrixXd h = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(dim), static_cast<Eigen::Index>(dim));
+    Eigen::VectorXd g = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(dim));
+    for (size_t r = 0; r < x.Rows(); ++r) {
+      double eta = beta(0);
+      for (size_t e = x.begin[r]; e < x.begin[r + 1]; ++e) eta += beta(x.index[e] + 1) * x.value[e];
+      const double mu = 1.0 / (1.0 + std::exp(-eta));
+      const double resid = w[r] * (static_cast<double>(y[r]) - mu);
+      const double wt = w[r] * std::max(mu * (1.0 - mu), 1e-10);
+      g(0) += resid;
+      h(0, 0) += wt;
+      for (size_t e = x.begin[r]; e < x.begin[r + 1]; ++e) {
+        const auto a = static_cast<Eigen::Index>(x.index[e] + 1);
+        g(a) += resid * x.value[e];
+        h(a, 0) += wt * x.value[e];
+        for (size_t f = x.begin[r]; f <= e; ++f)
+          h(a, static_cast<Eigen::Index>(x.index[f] + 1)) += wt * x.value[e] * x.value[f];
+      }
+    }
+    for (Eigen::Index a = 1; a < static_cast<Eigen::Index>(dim); ++a) {
+      g(a) -= lambda * beta(a);
+      h(a, a) += lambda;
+    }
+    h(0, 0) += 1e-9;
+    const Eigen::VectorXd step = h.selfadjointView<Eigen::Lower>().ldlt().solve(g);
+    beta += step;
+    if (step.lpNorm<Eigen::Infinity>() < 1e-6) break;
+  }
+}
+
+double LogLoss(const std::vector<double>& margin, const std::vector<int>& y) {
+  double s = 0;
+  for (size_t i = 0; i < y.size(); ++i) {
+    const double m = margin[i];
+    // log(1 + e^m) - y·m, stable for large |m|
+    s += (m > 0 ? m + std::log1p(std::exp(-m)) : std::log1p(std::exp(m))) - (y[i] ? m : 0.0);
+  }
+  return y.empty() ? 0.0 : s / static_cast<double>(y.size());
+}
+
+}  // namespace
+
+void FitLinearBlend(SubModel& sub, const std::vector<FeatureSpec>& specs, const FeatureMatrix& xs_train,
+                    const std::vector<int>& y_train, const std::vector<float>& weights, const FeatureMatrix& xs_cal,
+                    const std::vector<int>& y_cal) {
+  LinearPart l;
+  l.LayOut(specs, sub.specs);
+  size_t p = 0;
+  for (uint8_t n : l.numeric) p += n ? 2 : 1;
+  if (l.numeric.size() != xs_train.cols || xs_train.rows == 0 || xs_cal.rows == 0) return;
+  // Scales: each input's standard deviation on the training rows (1 when it does not vary). Inputs are not centred
+  // (that keeps the design sparse); the intercept absorbs the means.
+  std::vector<double> in(p), sum(p, 0.0), sum2(p, 0.0);
+  for (size_t r = 0; r < xs_train.rows; ++r) {
+    l.Inputs(&xs_train.values[r * xs_train.cols], in.data());
+    for (size_t k = 0; k < p; ++k) {
+      sum[k] += in[k];
+      sum2[k] += in[k] * in[k];
+    }
+  }
+  const double n = static_cast<double>(xs_train.rows);
+  l.mean.resize(p);
+  l.scale.resize(p);
+  for (size_t k = 0; k < p; ++k) {
+    l.mean[k] = sum[k] / n;
+    const double var = sum2[k] / n - l.mean[k] * l.mean[k];
+    l.scale[k] = var > 1e-12 ? std::sqrt(var) : 1.0;
+  }
+  const SparseDesign x_train = MakeDesign(l, xs_train), x_cal = MakeDesign(l, xs_cal);
+  std::vector<double> w(xs_train.rows, 1.0);
+  if (!weights.empty())
+    for (size_t r = 0; r < w.size(); ++r) w[r] = static_cast<double>(weights[r]);
+  auto margins = [&](const SparseDesign& x, const Eigen::VectorXd& beta) {
+    std::vector<double> m(x.Rows());
+    for (size_t r = 0; r < x.Rows(); ++r) {
+      double eta = beta(0);
+      for (size_t e = x.begin[r]; e < x.begin[r + 1]; ++e) eta += beta(x.index[e] + 1) * x.value[e];
+      m[r] = eta;
+    }
+    return m;
+  };
+  // A penalty path from strong to weak, warm-started; the calibration rows' log loss picks the penalty.
+  Eigen::VectorXd beta = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(p + 1)), best;
+  double wsum = 0, wpos = 0;
+  for (size_t r = 0; r < w.size(); ++r) {
+    wsum += w[r];
+    wpos += w[r] * y_train[r];
+  }
+  const double rate = std::clamp(wpos / std::max(wsum, 1e-12), 1e-6, 1 - 1e-6);
+  beta(0) = std::log(rate / (1 - rate));
+  double best_loss = std::numeric_limits<double>::infinity();
+  for (double lambda : {1000.0, 300.0, 100.0, 30.0, 10.0, 3.0}) {
+    NewtonSparseRidge(x_train, p, y_train, w, lambda, beta);
+    const double loss = LogLoss(margins(x_cal, beta), y_cal);
+    if (loss < best_loss) {
+      best_loss = loss;
+      best = beta;
+      l.penalty = lambda;
+    }
+  }
+  l.intercept = best(0);
+  l.coef.assign(best.data() + 1, best.data() + best.size());
+  // The blend: a two-input logistic regression of the calibration outcome on the two margins.
+  const auto lin_cal = margins(x_cal, best);
+  const auto tree_cal = sub.booster.PredictMargin(xs_cal);
+  std::vector<std::vector<double>> z(xs_cal.rows);
+  for (size_t r = 0; r < z.size(); ++r) z[r] = {static_cast<double>(tree_cal[r]), lin_cal[r]};
+  RidgeLogistic blend(1e-3);
+  blend.Fit(z, y_cal);
+  const auto& st = blend.State();
+  if (st.coefficients.size() != 2 || !(st.coefficients[1] > 0)) return;  // the linear model adds nothing
+  l.offset = st.intercept;
+  l.w_trees = std::max(0.0, st.coefficients[0]);
+  l.w_linear = st.coefficients[1];
+  l.Prepare();
+  sub.linear = std::move(l);
+}
+
 // ------------------------------------------------------------------------------------------------ model
+
+std::vector<double> SubModel::Margins(const FeatureMatrix& xs) const {
+  const auto tree = booster.PredictMargin(xs);
+  std::vector<double> out(tree.begin(), tree.end());
+  if (!linear.Active()) return out;
+  for (size_t r = 0; r < xs.rows; ++r)
+    out[r] = linear.offset + linear.w_trees * out[r] + linear.w_linear * linear.Margin(&xs.values[r * xs.cols]);
+  return out;
+}
 
 double SubModel::Percentile(double margin) const {
   if (reference.empty()) return 50.0;
@@ -441,6 +706,7 @@ std::string LeadModel::ToArtifact() const {
                            {"specs", m.specs},
                            {"cols", m.cols},
                            {"booster", m.booster.Save()},
+                           {"linear", m.linear.Active() ? m.linear.ToJson() : nlohmann::json()},
                            {"calibrator", m.calibrator.ToJson()},
                            {"cuts", m.cuts},
                            {"reference", m.reference}});
@@ -477,6 +743,7 @@ std::shared_ptr<LeadModel> LeadModel::FromArtifact(const std::string& artifact) 
     s.specs = sm.at("specs").get<std::vector<size_t>>();
     s.cols = sm.at("cols").get<std::vector<size_t>>();
     s.booster = GbmClassifier::Load(sm.at("booster").get<std::string>());
+    if (sm.contains("linear") && !sm.at("linear").is_null()) s.linear = LinearPart::FromJson(sm.at("linear"));
     s.calibrator = IsotonicCalibrator::FromJson(sm.at("calibrator"));
     s.cuts = sm.at("cuts").get<std::vector<double>>();
     s.reference = sm.at("reference").get<std::vector<double>>();

@@ -74,17 +74,65 @@ FeatureMatrix Encode(const LeadData& data, const std::vector<FeatureSpec>& specs
 /// Assign matrix positions to specs in order; returns the width.
 size_t LayOut(std::vector<FeatureSpec>& specs);
 
+/// A ridge logistic model on a sub-model's encoded columns, blended with its booster's margin. At a few hundred
+/// training conversions an additive model with the right shape generalises better than trees alone (the demo
+/// portal's conversion model is additive in log-odds); the blend keeps what the trees find beyond it. Inputs per
+/// column: a one-hot, flag or option column as 1 when set (else 0); a numeric or date-age column as
+/// sign(x)·log1p(|x|) and an is-missing indicator; each standardised on the training rows.
+struct LinearPart {
+  std::vector<uint8_t> numeric;     ///< per sub-model column: 1 = numeric (two inputs), 0 = indicator (one input)
+  std::vector<double> mean, scale;  ///< per input
+  std::vector<double> coef;         ///< per input, on the standardised scale
+  double intercept = 0;
+  double penalty = 0;  ///< the ridge penalty the calibration slice chose (standardised inputs)
+  /// The blend, fitted on the calibration slice: margin = offset + w_trees · booster + w_linear · linear.
+  double offset = 0, w_trees = 1, w_linear = 0;
+  /// Derived by Prepare() (after fitting or loading): per input coef/scale; per column the sum of slope × mean
+  /// over its inputs (its contribution is measured from there); the intercept plus all of those.
+  std::vector<double> slope, center;
+  double bias = 0;
+
+  bool Active() const { return !coef.empty(); }
+  /// Compute slope, center and bias from the learned state.
+  void Prepare();
+  /// The inputs of one row (`row`: the sub-model's columns) into `out` (mean.size() values, not standardised).
+  void Inputs(const float* row, double* out) const;
+  /// Set `numeric` from the specs the sub-model reads (one flag per encoded column).
+  void LayOut(const std::vector<FeatureSpec>& specs, const std::vector<size_t>& sub_specs);
+  /// The linear model's log-odds for one row.
+  double Margin(const float* row) const;
+  /// Blend one row: scale the booster's contributions (`contrib`, one per column and the bias last) by w_trees, add
+  /// the linear model's (coefficient × standardised input, summed per column; its intercept and the offset to the
+  /// bias) and return the blended margin. Without a linear model, returns `tree_margin` unchanged.
+  double Blend(const float* row, double tree_margin, double* contrib) const;
+  nlohmann::json ToJson() const;
+  static LinearPart FromJson(const nlohmann::json& j);
+};
+
+struct SubModel;
+
+/// Train `sub.linear` on the rows of `xs_train` (the sub-model's columns; `weights` one per row or empty) with the
+/// ridge penalty that gives the lowest log loss on the calibration rows `xs_cal`, then fit the blend of the
+/// booster's and the linear model's margins on the calibration rows. Leaves the linear part inactive when the blend
+/// gives it no positive weight. `specs`: the model's specs; sub.specs and sub.booster must be set.
+void FitLinearBlend(SubModel& sub, const std::vector<FeatureSpec>& specs, const FeatureMatrix& xs_train,
+                    const std::vector<int>& y_train, const std::vector<float>& weights, const FeatureMatrix& xs_cal,
+                    const std::vector<int>& y_cal);
+
 /// One of the three scores' models.
 struct SubModel {
   std::string name;           ///< likelihood | fit | engagement
   std::vector<size_t> specs;  ///< indexes into LeadModel::specs
   std::vector<size_t> cols;   ///< encoded columns it reads
   GbmClassifier booster;
+  LinearPart linear;  ///< inactive unless trained with a blend (ScoringOptions::linear_blend)
   IsotonicCalibrator calibrator;
   std::vector<double> cuts;       ///< raw-score quartiles on the calibration slice: {75th, 50th, 25th}
   std::vector<double> reference;  ///< 1001 quantiles of the training raw scores (for percentiles)
   double Percentile(double margin) const;
   char Tier(double margin) const;
+  /// The (blended) margins of the rows of `xs` (the sub-model's columns).
+  std::vector<double> Margins(const FeatureMatrix& xs) const;
 };
 
 /// A memo of reason phrases (a phrase depends only on the feature and the row's value): one per scoring thread.

@@ -380,10 +380,6 @@ std::vector<double> Quantiles(std::vector<double> v, const std::vector<double>& 
   return out;
 }
 
-std::vector<double> ToDouble(const std::vector<float>& v) {
-  return std::vector<double>(v.begin(), v.end());
-}
-
 struct Scored {
   std::vector<LeadScore> rows;
   std::vector<double> margin;  ///< combined log-odds per row
@@ -420,8 +416,13 @@ std::vector<LeadScore> ScoreRowsXgboost(const LeadModel& m, const FeatureMatrix&
       const FeatureMatrix xs = chunk.SelectCols(sub.cols);
       const auto margin = sub.booster.PredictMargin(xs);
       const Contributions c = sub.booster.XgboostContributions(xs, false);
-      for (size_t i = 0; i < chunk.rows; ++i)
-        Assign(sub, static_cast<double>(margin[i]), m.Reasons(sub, c, i, chunk), out[start + i]);
+      std::vector<double> contrib(sub.cols.size() + 1);
+      for (size_t i = 0; i < chunk.rows; ++i) {
+        for (size_t j = 0; j < contrib.size(); ++j) contrib[j] = static_cast<double>(c.At(i, j));
+        const double blended =
+            sub.linear.Blend(&xs.values[i * xs.cols], static_cast<double>(margin[i]), contrib.data());
+        Assign(sub, blended, m.Reasons(sub, contrib.data(), &chunk.values[i * chunk.cols], nullptr), out[start + i]);
+      }
     }
   }
   return out;
@@ -448,7 +449,8 @@ std::vector<LeadScore> ScoreRows(const LeadModel& m, const FeatureMatrix& x, Rea
         sub_row.resize(sub.cols.size());
         for (size_t j = 0; j < sub.cols.size(); ++j) sub_row[j] = row[sub.cols[j]];
         contrib.assign(sub.cols.size() + 1, 0.0);
-        const double margin = trees[k]->Contribute(sub_row.data(), !approximate, contrib.data());
+        const double margin = sub.linear.Blend(
+            sub_row.data(), trees[k]->Contribute(sub_row.data(), !approximate, contrib.data()), contrib.data());
         Assign(sub, margin, m.Reasons(sub, contrib.data(), row, &cache), out[r]);
       }
     }
@@ -850,14 +852,30 @@ ScoringReport RunLeadScoring(Warehouse& wh, const ScoringOptions& o) {
         booster.Fit(xs_train, ftrain, &xs_cal, &fcal);
       }
       sub.booster = std::move(booster);
-      const auto m_cal = ToDouble(sub.booster.PredictMargin(xs_cal));
+      if (o.linear_blend) {
+        const auto t_blend = std::chrono::steady_clock::now();
+        if (sampled) {
+          std::vector<int> yfit(ffit.begin(), ffit.end());
+          FitLinearBlend(sub, model->specs, x_fit.SelectCols(sub.cols), yfit, fit_weights, xs_cal, ycal);
+        } else {
+          FitLinearBlend(sub, model->specs, xs_train, ytrain, {}, xs_cal, ycal);
+        }
+        char blend[200];
+        std::snprintf(
+            blend, sizeof(blend),
+            "  %s: blended with a ridge logistic model (penalty %g; weights: trees %.2f, linear %.2f; %.2f s)",
+            sub.name.c_str(), sub.linear.penalty, sub.linear.w_trees, sub.linear.Active() ? sub.linear.w_linear : 0.0,
+            Seconds(t_blend));
+        Progress(o, blend);
+      }
+      const auto m_cal = sub.Margins(xs_cal);
       sub.calibrator.Fit(m_cal, ycal);
       sub.cuts = Quantiles(m_cal, {0.75, 0.5, 0.25});
       std::vector<double> probs(1001);
       for (size_t k = 0; k < probs.size(); ++k) probs[k] = static_cast<double>(k) / 1000.0;
-      const auto m_train = ToDouble(sub.booster.PredictMargin(xs_train));
+      const auto m_train = sub.Margins(xs_train);
       sub.reference = Quantiles(m_train, probs);
-      const auto m_test = ToDouble(sub.booster.PredictMargin(x_test.SelectCols(sub.cols)));
+      const auto m_test = sub.Margins(x_test.SelectCols(sub.cols));
       const ScoreMetrics metrics = Evaluate(sub, m_test, ytest);
       if (sub.name == "likelihood") {
         rep.likelihood = metrics;
@@ -866,11 +884,14 @@ ScoringReport RunLeadScoring(Warehouse& wh, const ScoringOptions& o) {
         // Importance: mean |contribution| per feature on the calibration slice.
         const Contributions c = sub.booster.PredictContributions(xs_cal);
         std::vector<double> imp(model->specs.size(), 0.0);
+        std::vector<double> contrib(c.width);
         for (size_t r = 0; r < c.rows; ++r) {
+          for (size_t j = 0; j < c.width; ++j) contrib[j] = static_cast<double>(c.At(r, j));
+          sub.linear.Blend(&xs_cal.values[r * xs_cal.cols], 0.0, contrib.data());
           size_t off = 0;
           for (size_t si : sub.specs) {
             double s = 0;
-            for (size_t j = 0; j < model->specs[si].ncols; ++j) s += static_cast<double>(c.At(r, off + j));
+            for (size_t j = 0; j < model->specs[si].ncols; ++j) s += contrib[off + j];
             off += model->specs[si].ncols;
             imp[si] += std::fabs(s) / static_cast<double>(std::max<size_t>(1, c.rows));
           }

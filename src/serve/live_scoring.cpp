@@ -216,10 +216,12 @@ std::vector<LiveScore> LiveScorer::Score(const std::vector<LiveContact>& contact
     const auto co = c.company_id ? companies_.find(*c.company_id) : companies_.end();
     const auto& cp = c.company_properties;
     if (co != companies_.end()) {
-      for (const char* col :
-           {"company_industry", "company_employees", "company_revenue", "company_country", "company_type"})
+      for (const char* col : {"company_industry", "company_employees", "company_revenue", "company_country",
+                              "company_type", "company_segment"})
         set(row, col, base(co->second, col));
     } else {
+      // A company the last build has not seen has no segment yet (the build maps industry spellings to it); the
+      // model treats it as missing until the next build.
       set(row, "company_industry", TextOrNull(Get(cp, "industry")));
       set(row, "company_employees", NumberOrNull(Get(cp, "numberofemployees")));
       set(row, "company_revenue", NumberOrNull(Get(cp, "annualrevenue")));

@@ -2,10 +2,11 @@
 -- outcome timestamps the labels are made from (never features). The prediction time is the contact's creation
 -- plus var lead_prediction_days (default 14), or the end of the as-of date when that comes first.
 -- Point in time: engagement counts, the first call or email and product usage count only what happened before
--- the prediction time; job title, original source and the company's firmographics are taken as they are now
--- (they describe who the lead is and rarely change). Lifecycle stages, lead status and anything derived from
--- deals are left out: they move with the outcome. The web counters (visits, page views, form submissions, email
--- opens and clicks) are HubSpot's running totals without history, so they are the current values.
+-- the prediction time; job title, original source and the company's firmographics (with its segment: industry by
+-- employee band) are taken as they are now (they describe who the lead is and rarely change). Lifecycle stages,
+-- lead status and anything derived from deals are left out: they move with the outcome. The web counters
+-- (visits, page views, form submissions, email opens and clicks) are HubSpot's running totals without history,
+-- so they are the current values.
 {{ config(materialized='table') }}
 with params as (
   select
@@ -129,6 +130,10 @@ select
   b.has_phone,
   (b.company_id is not null) as has_company,
   co.industry as company_industry,
+  -- Industry (admins' spellings mapped onto HubSpot's values, as the ICP analysis segments) by employee band: the
+  -- combination a fit model needs to see a segment that wins (mid-market software) beside one that does not.
+  case when icp.industry is not null and icp.size_band is not null
+    then lower(replace(icp.industry, '_', ' ')) || ', ' || icp.size_band || ' employees' end as company_segment,
   cast(co.employee_count as double precision) as company_employees,
   cast(co.annual_revenue as double precision) as company_revenue,
   co.country as company_country,
@@ -149,6 +154,7 @@ select
   coalesce(u.usage_key_feature_uses, 0) as usage_key_feature_uses
 from base as b
 left join {{ ref('companies') }} as co on co.company_id = b.company_id
+left join {{ ref('icp_companies') }} as icp on icp.company_id = b.company_id
 left join imported as i on i.contact_id = b.contact_id
 left join touches as t on t.contact_id = b.contact_id
 left join usage as u on u.contact_id = b.contact_id

@@ -108,11 +108,12 @@ TEST(ScoringTruth, DemoPortalRecoversTheTruthWithoutLeakage) {
   const auto d = AucDeLongPaired(model, oracle, y);
   std::printf("holdout: %zu contacts, model AUC %.4f, oracle AUC %.4f (difference %+.4f, 95%% CI %+.4f to %+.4f)\n",
               y.size(), d.auc_a, d.auc_b, d.diff, d.ci.low, d.ci.high);
-  // Issue 6 asks for AUC >= oracle - 0.02; it is not met yet (bench_scoring prints the verdict on seed 42:
-  // -0.06). The oracle knows the latent intent the generator draws (coefficient 0.5, seen only through noisy web
-  // and usage counts: dropping it alone costs the oracle 0.016 here), and ~220 training conversions limit the
-  // boosted trees. This bound guards against regressions on this seed (measured -0.0345) until that gap closes.
-  EXPECT_GE(d.auc_a, d.auc_b - 0.05);
+  // Issue 6 asks for AUC >= oracle - 0.02; it is not met (bench_scoring on seed 42: -0.038). ~220 training
+  // conversions are the limit: `bench_scoring --diagnose` fits a logistic regression on the truth's own observable
+  // inputs on the same training slice and it misses by as much (-0.025 to -0.049 on seeds 11, 42, 7); the oracle
+  // also knows the latent intent and each contact's AE. This bound guards against regressions on this seed
+  // (measured -0.0339 with the linear blend, -0.0345 with trees alone) until that gap closes.
+  EXPECT_GE(d.auc_a, d.auc_b - 0.045);
   EXPECT_LE(rep.likelihood.ece, 0.03);
   EXPECT_GE(rep.likelihood.tiers_ab_capture, 0.80);
   EXPECT_GT(rep.likelihood.auc.ci.low, 0.5);
