@@ -294,20 +294,25 @@ void RemoveLabelEverywhere(Portal& portal, ObjectType a, ObjectType b, int32_t t
 }
 
 // Close a batch response whose `results` array `w` just ended: status, times, and errors (207).
-void EndBatch(JsonWriter& w, int64_t started_ms, const nlohmann::json& errors) {
+// `errors_array` is the errors as one JSON array (written only when `num_errors` > 0).
+void EndBatch(JsonWriter& w, int64_t started_ms, size_t num_errors, std::string_view errors_array) {
   w.Key("status");
   w.String("COMPLETE");
   w.Key("startedAt");
   w.String(FormatIsoMillis(started_ms));
   w.Key("completedAt");
   w.String(FormatIsoMillis(NowMillis()));
-  if (!errors.empty()) {
+  if (num_errors > 0) {
     w.Key("numErrors");
-    w.Int(static_cast<int64_t>(errors.size()));
+    w.Int(static_cast<int64_t>(num_errors));
     w.Key("errors");
-    w.Raw(errors.dump());
+    w.Raw(errors_array);
   }
   w.EndObject();
+}
+
+void EndBatch(JsonWriter& w, int64_t started_ms, const nlohmann::json& errors) {
+  EndBatch(w, started_ms, errors.size(), errors.empty() ? std::string() : errors.dump());
 }
 
 void RegisterLabelRoutes(RouteContext& ctx, const std::string& prefix) {
@@ -499,7 +504,12 @@ void RegisterAssociationRoutes(RouteContext& ctx) {
       parsed.push_back(std::move(p));
     }
     std::string out;
-    nlohmann::json errors = nlohmann::json::array();
+    // Most inputs of a sparse pair (contacts -> deals) have no associations, each answered with an error object:
+    // written straight into the errors array (a JSON tree per error cost more than the results themselves).
+    std::string errors;
+    size_t num_errors = 0;
+    JsonWriter ew(errors);
+    ew.BeginArray();
     {
       std::shared_lock lock(server.GetPortal().mutex);
       const Portal& portal = server.GetPortal();
@@ -511,15 +521,31 @@ void RegisterAssociationRoutes(RouteContext& ctx) {
         auto groups = p.id > 0 ? GroupedEdges(portal, from, p.id, to) : decltype(GroupedEdges(portal, from, 0, to)){};
         const size_t start = StartAfter(groups, p.after);
         if (start >= groups.size()) {
-          errors.push_back(nlohmann::json{
-              {"status", "error"},
-              {"category", "OBJECT_NOT_FOUND"},
-              {"subCategory", "crm.associations.NO_ASSOCIATIONS_FOUND"},
-              {"message", "No " + std::string(ObjectTypeSingular(to)) + " is associated with " +
-                              std::string(ObjectTypeSingular(from)) + " " + p.raw + "."},
-              {"context", {{"fromObjectId", nlohmann::json::array({p.raw})}}},
-              {"errors", nlohmann::json::array()},
-              {"links", nlohmann::json::object()}});
+          ++num_errors;
+          ew.BeginObject();
+          ew.Key("status");
+          ew.String("error");
+          ew.Key("category");
+          ew.String("OBJECT_NOT_FOUND");
+          ew.Key("subCategory");
+          ew.String("crm.associations.NO_ASSOCIATIONS_FOUND");
+          ew.Key("message");
+          ew.String("No " + std::string(ObjectTypeSingular(to)) + " is associated with " +
+                    std::string(ObjectTypeSingular(from)) + " " + p.raw + ".");
+          ew.Key("context");
+          ew.BeginObject();
+          ew.Key("fromObjectId");
+          ew.BeginArray();
+          ew.String(p.raw);
+          ew.EndArray();
+          ew.EndObject();
+          ew.Key("errors");
+          ew.BeginArray();
+          ew.EndArray();
+          ew.Key("links");
+          ew.BeginObject();
+          ew.EndObject();
+          ew.EndObject();
           continue;
         }
         w.BeginObject();
@@ -538,9 +564,10 @@ void RegisterAssociationRoutes(RouteContext& ctx) {
         w.EndObject();
       }
       w.EndArray();
-      EndBatch(w, started, errors);
+      ew.EndArray();
+      EndBatch(w, started, num_errors, errors);
     }
-    SendJson(res, errors.empty() ? 200 : 207, std::move(out));
+    SendJson(res, num_errors == 0 ? 200 : 207, std::move(out));
   });
 
   // ---- batch create (labeled) ----
