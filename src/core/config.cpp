@@ -1,4 +1,5 @@
 #include "core/config.hpp"
+#include "core/strings.hpp"
 
 #include <toml++/toml.h>
 
@@ -28,12 +29,6 @@ constexpr Field kFields[] = {
     {"SLACK_WEBHOOK_URL", "slack", "webhook_url", &Settings::slack_webhook_url, true},
 };
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 bool IsKeyChar(char c, bool first) {
   return c == '_' || std::isalpha(static_cast<unsigned char>(c)) ||
          (!first && std::isdigit(static_cast<unsigned char>(c)));
@@ -62,16 +57,16 @@ std::vector<DotEnvEntry> ParseDotEnv(const std::string& path) {
     ++line_no;
     std::string_view line = raw;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    line = Trim(line);
+    line = TrimSpace(line);
     if (line.empty() || line.front() == '#') continue;
-    if (line.starts_with("export ") || line.starts_with("export\t")) line = Trim(line.substr(7));
+    if (line.starts_with("export ") || line.starts_with("export\t")) line = TrimSpace(line.substr(7));
     size_t i = 0;
     while (i < line.size() && IsKeyChar(line[i], i == 0)) ++i;
     if (i == 0) FileError(path, line_no, "expected KEY=VALUE (a key starts with a letter or '_')");
     std::string key(line.substr(0, i));
-    std::string_view rest = Trim(line.substr(i));
+    std::string_view rest = TrimSpace(line.substr(i));
     if (rest.empty() || rest.front() != '=') FileError(path, line_no, "expected KEY=VALUE after '" + key + "'");
-    rest = Trim(rest.substr(1));
+    rest = TrimSpace(rest.substr(1));
     std::string value;
     std::string_view tail;
     if (!rest.empty() && (rest.front() == '"' || rest.front() == '\'')) {
@@ -106,7 +101,7 @@ std::vector<DotEnvEntry> ParseDotEnv(const std::string& path) {
       }
       if (!closed)
         FileError(path, line_no, "unterminated quoted value for " + key + " (multi-line values are not supported)");
-      tail = Trim(rest.substr(j + 1));
+      tail = TrimSpace(rest.substr(j + 1));
       if (!tail.empty() && tail.front() != '#')
         FileError(path, line_no, "unexpected text after the quoted value of " + key);
     } else {
@@ -119,7 +114,7 @@ std::vector<DotEnvEntry> ParseDotEnv(const std::string& path) {
         }
       }
       if (!rest.empty() && rest.front() == '#') end = 0;
-      value = std::string(Trim(rest.substr(0, end)));
+      value = std::string(TrimSpace(rest.substr(0, end)));
     }
     out.push_back({std::move(key), std::move(value), line_no});
   }
@@ -292,7 +287,7 @@ Settings LoadSettings(const SettingsOptions& options) {
       std::ifstream in(w.secret_file, std::ios::binary);
       if (!in) throw ConfigError(w.where + ": webhook secret_file " + w.secret_file + " cannot be read");
       std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      w.secret = std::string(Trim(text));
+      w.secret = std::string(TrimSpace(text));
     }
   }
   Validate(s);

@@ -1,4 +1,5 @@
 #include "emulator/faults.hpp"
+#include "core/strings.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -18,12 +19,6 @@ struct ParsedSpec {
   int slow_ms = 6000;
 };
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 [[noreturn]] void Bad(std::string_view item, std::string_view why) {
   throw ConfigError("fault spec item '" + std::string(item) + "' " + std::string(why) +
                     " (expected e.g. 5xx=0.1,429=0.05,reset=0.02,truncate=0.02,slow=0.01,slow_ms=6000,partial=0.1)");
@@ -36,13 +31,13 @@ ParsedSpec ParseSpec(std::string_view text) {
   while (pos <= text.size()) {
     size_t comma = text.find(',', pos);
     if (comma == std::string_view::npos) comma = text.size();
-    const std::string_view item = Trim(text.substr(pos, comma - pos));
+    const std::string_view item = TrimSpace(text.substr(pos, comma - pos));
     pos = comma + 1;
     if (item.empty()) continue;  // tolerate `a=1,,b=2` and a trailing comma
     const size_t eq = item.find('=');
     if (eq == std::string_view::npos) Bad(item, "has no '='");
-    const std::string key(Trim(item.substr(0, eq)));
-    const std::string_view value = Trim(item.substr(eq + 1));
+    const std::string key(TrimSpace(item.substr(0, eq)));
+    const std::string_view value = TrimSpace(item.substr(eq + 1));
     for (const auto& k : seen) {
       if (k == key) Bad(item, "repeats a key");
     }

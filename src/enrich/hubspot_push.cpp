@@ -1,5 +1,6 @@
 // revlens enrich --push: provider values into HubSpot's own properties, never over a person's value.
 #include "enrich/hubspot_push.hpp"
+#include "core/strings.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -24,15 +25,9 @@ namespace {
 using nlohmann::json;
 using warehouse::Warehouse;
 
-std::string_view TrimView(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 /// A whole decimal number (`1200`, `-3.5`, `+7`, `1e6`), nothing else around it; no inf or nan.
 std::optional<double> StrictNumber(std::string_view s) {
-  s = TrimView(s);
+  s = TrimSpace(s);
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   if (s.empty()) return std::nullopt;
   double d = 0;
@@ -188,7 +183,7 @@ std::vector<ProviderValue> ReadProviderValues(Warehouse& wh, const std::string& 
     v.id = warehouse::AsInt64(row[0]);
     v.property = warehouse::AsString(row[1]);
     v.raw = warehouse::AsString(row[2]);
-    if (!warehouse::IsNull(row[3])) v.hubspot_copy = std::string(TrimView(warehouse::AsString(row[3])));
+    if (!warehouse::IsNull(row[3])) v.hubspot_copy = std::string(TrimSpace(warehouse::AsString(row[3])));
     out.push_back(std::move(v));
   }
   return out;
@@ -224,7 +219,7 @@ std::unordered_map<int64_t, std::map<std::string, std::string>> ReadHubSpotValue
                   auto& props = out[id];
                   const json values = rec.value("properties", json::object());
                   for (const auto& [k, v] : values.items())
-                    props[k] = v.is_string() ? std::string(TrimView(v.get<std::string>())) : "";
+                    props[k] = v.is_string() ? std::string(TrimSpace(v.get<std::string>())) : "";
                 }
               });
   return out;
@@ -452,7 +447,7 @@ void PushObjectType(Warehouse& wh, hubspot::Client* client, const EnrichPushOpti
 }  // namespace
 
 bool SameHubSpotValue(const std::string& a, const std::string& b) {
-  const auto ta = TrimView(a), tb = TrimView(b);
+  const auto ta = TrimSpace(a), tb = TrimSpace(b);
   if (ta == tb) return true;
   const auto na = StrictNumber(ta), nb = StrictNumber(tb);
   if (!na || !nb) return false;
@@ -461,7 +456,7 @@ bool SameHubSpotValue(const std::string& a, const std::string& b) {
 
 FormattedValue FormatForHubSpot(const PropertyDefinition& def, const std::string& raw) {
   FormattedValue f;
-  const std::string text(TrimView(raw));
+  const std::string text(TrimSpace(raw));
   if (text.empty()) {
     f.reason = "empty value";
     return f;
@@ -478,7 +473,7 @@ FormattedValue FormatForHubSpot(const PropertyDefinition& def, const std::string
     std::string_view rest = text;
     while (true) {
       const size_t semi = def.field_type == "checkbox" ? rest.find(';') : std::string_view::npos;
-      const std::string_view item = TrimView(rest.substr(0, semi));
+      const std::string_view item = TrimSpace(rest.substr(0, semi));
       if (!item.empty()) {
         const auto match = MatchOption(def, item);
         if (!match) {

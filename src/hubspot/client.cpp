@@ -1,4 +1,5 @@
 #include "hubspot/client.hpp"
+#include "core/strings.hpp"
 
 #include <curl/curl.h>
 
@@ -50,12 +51,6 @@ bool IEquals(std::string_view a, std::string_view b) {
          });
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 template <typename T>
 T ParseNumber(std::string_view s, T fallback) {
   T v{};
@@ -103,8 +98,8 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   }
   const size_t colon = line.find(':');
   if (colon == std::string_view::npos) return len;
-  const std::string_view name = Trim(line.substr(0, colon));
-  const std::string_view value = Trim(line.substr(colon + 1));
+  const std::string_view name = TrimSpace(line.substr(0, colon));
+  const std::string_view value = TrimSpace(line.substr(colon + 1));
   constexpr std::string_view kPrefix = "X-HubSpot-RateLimit-";
   if (name.size() > kPrefix.size() && IEquals(name.substr(0, kPrefix.size()), kPrefix)) {
     const std::string_view field = name.substr(kPrefix.size());

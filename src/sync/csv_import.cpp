@@ -1,4 +1,5 @@
 #include "sync/csv_import.hpp"
+#include "core/strings.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -32,14 +33,8 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 std::optional<int64_t> ParseId(std::string_view text) {
-  text = Trim(text);
+  text = TrimSpace(text);
   int64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || p != text.data() + text.size() || v <= 0) return std::nullopt;
@@ -52,7 +47,7 @@ std::vector<std::string_view> SplitSemicolons(std::string_view s) {
   while (start <= s.size()) {
     size_t end = s.find(';', start);
     if (end == std::string_view::npos) end = s.size();
-    auto part = Trim(s.substr(start, end - start));
+    auto part = TrimSpace(s.substr(start, end - start));
     if (!part.empty()) out.push_back(part);
     start = end + 1;
   }
@@ -343,7 +338,7 @@ Metadata LoadMetadata(Warehouse& wh, const std::string& schema, const std::strin
   auto owners = wh.Query("SELECT id, first_name, last_name, email FROM " + Warehouse::QualifiedName(schema, "owners"));
   for (const auto& r : owners.rows) {
     const std::string id = Str(r[0]);
-    const std::string full = Lower(std::string(Trim(Str(r[1]) + " " + Str(r[2]))));
+    const std::string full = Lower(std::string(TrimSpace(Str(r[1]) + " " + Str(r[2]))));
     if (!full.empty()) md.owner_by_name.emplace(full, id);
     if (!warehouse::IsNull(r[3])) md.owner_by_name.emplace(Lower(Str(r[3])), id);
   }
@@ -368,13 +363,13 @@ struct Plan {
 };
 
 bool IsIdHeader(std::string_view h) {
-  const std::string l = Lower(Trim(h));
+  const std::string l = Lower(TrimSpace(h));
   return l == "record id" || l == "contact id" || l == "company id" || l == "deal id";
 }
 
 /// `Associated Company IDs`, `Associated Company IDs (Primary)`, `Associated Contact`, ... -> (target, ids?).
 std::optional<std::pair<std::string, bool>> ParseAssociationHeader(std::string_view h) {
-  const std::string l = Lower(Trim(h));
+  const std::string l = Lower(TrimSpace(h));
   if (l.rfind("associated ", 0) != 0) return std::nullopt;
   std::string_view rest = std::string_view(l).substr(11);
   std::string target;
@@ -403,7 +398,7 @@ Plan MakePlan(const std::vector<std::string>& header, const std::string& type, c
   for (const auto& p : md.existing) existing_names.insert(p.name);
   for (size_t c = 0; c < header.size(); ++c) {
     PlannedColumn pc;
-    const std::string label(Trim(header[c]));
+    const std::string label(TrimSpace(header[c]));
     if (IsIdHeader(label) && !plan.id_column) {
       pc.role = ColumnRole::kId;
       plan.id_column = c;
@@ -466,7 +461,7 @@ struct Converter {
   const Metadata& md;
 
   std::optional<Value> Timestamp(std::string_view text) const {
-    text = Trim(text);
+    text = TrimSpace(text);
     if (text.empty()) return Value{};
     if (text.size() >= 11 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       int64_t ms = 0;
@@ -485,7 +480,7 @@ struct Converter {
   }
 
   std::optional<Value> Convert(ColumnType type, std::string_view text) const {
-    text = Trim(text);
+    text = TrimSpace(text);
     if (text.empty()) return Value{};
     switch (type) {
       case ColumnType::kTimestamp:
@@ -545,15 +540,15 @@ struct Converter {
   }
 
   std::string PipelineId(std::string_view text) const {
-    const std::string l = Lower(Trim(text));
+    const std::string l = Lower(TrimSpace(text));
     for (const auto& s : md.stages)
       if (s.pipeline_id == text || Lower(s.pipeline_label) == l) return s.pipeline_id;
-    return std::string(Trim(text));
+    return std::string(TrimSpace(text));
   }
 
   /// A stage label (within `pipeline_id` when known) to its stage id; the label itself when unknown.
   std::string StageId(std::string_view label, const std::string& pipeline_id) const {
-    const std::string l = Lower(Trim(label));
+    const std::string l = Lower(TrimSpace(label));
     const StageInfo* any = nullptr;
     int matches = 0;
     for (const auto& s : md.stages) {
@@ -563,20 +558,20 @@ struct Converter {
       any = &s;
       ++matches;
     }
-    return matches == 1 ? any->stage_id : std::string(Trim(label));
+    return matches == 1 ? any->stage_id : std::string(TrimSpace(label));
   }
 
   std::string OwnerId(std::string_view text) const {
-    if (ParseId(text)) return std::string(Trim(text));
-    auto it = md.owner_by_name.find(Lower(Trim(text)));
-    return it == md.owner_by_name.end() ? std::string(Trim(text)) : it->second;
+    if (ParseId(text)) return std::string(TrimSpace(text));
+    auto it = md.owner_by_name.find(Lower(TrimSpace(text)));
+    return it == md.owner_by_name.end() ? std::string(TrimSpace(text)) : it->second;
   }
 };
 
 /// `Date entered "Closed Won (Renewed) (Renewal & Expansion)"` -> the stage it names (nullopt when the header
 /// is not a stage-entered column). The pipeline label is the last parenthesized part that names a pipeline.
 std::optional<std::pair<std::string, std::string>> ParseDateEntered(std::string_view header, const Metadata& md) {
-  header = Trim(header);
+  header = TrimSpace(header);
   constexpr std::string_view kPrefix = "date entered \"";
   if (header.size() < kPrefix.size() + 2 || Lower(header.substr(0, kPrefix.size())) != kPrefix || header.back() != '"')
     return std::nullopt;
@@ -652,7 +647,7 @@ std::multimap<std::string, int64_t> NameIndex(Warehouse& wh, const std::string& 
   const std::string table = Warehouse::QualifiedName(schema, type);
   auto add = [&](const std::string& expr_sql) {
     for (const auto& r : wh.Query("SELECT id, " + expr_sql + " FROM " + table + " WHERE is_deleted IS NOT TRUE").rows)
-      if (!warehouse::IsNull(r[1])) out.emplace(Lower(Trim(Str(r[1]))), warehouse::AsInt64(r[0]));
+      if (!warehouse::IsNull(r[1])) out.emplace(Lower(TrimSpace(Str(r[1]))), warehouse::AsInt64(r[0]));
   };
   if (type == "companies" && has("name")) add("name");
   if (type == "deals" && has("dealname")) add("dealname");
@@ -722,7 +717,7 @@ CsvFile ParseCsv(std::string_view text) {
       }
     }
     rec.fields.push_back(std::move(field));
-    rec.raw = std::string(Trim(text.substr(start, pos - start)));
+    rec.raw = std::string(TrimSpace(text.substr(start, pos - start)));
     if (in_quotes) rec.error = "unterminated quoted field";
     const bool blank = rec.fields.size() == 1 && rec.fields[0].empty() && !quoted && rec.error.empty();
     if (blank) continue;
@@ -741,7 +736,7 @@ std::optional<std::string> DetectExportType(const std::vector<std::string>& head
   bool has_id = false;
   std::string old_id;
   for (const auto& f : header) {
-    const std::string l = Lower(Trim(f));
+    const std::string l = Lower(TrimSpace(f));
     h.insert(l);
     if (IsIdHeader(l)) has_id = true;
     if (l == "contact id" || l == "company id" || l == "deal id") old_id = l;
@@ -896,7 +891,7 @@ ExportImportResult ImportHubSpotExport(Warehouse& wh, const std::string& path, c
         const size_t col = col_of.at(prop.name);
         const ColumnType ctype = shape.columns[col].type;
         std::string value = text;
-        if (!Trim(text).empty() && ctype == ColumnType::kText) {
+        if (!TrimSpace(text).empty() && ctype == ColumnType::kText) {
           if (prop.name == "dealstage") {
             value = conv.StageId(text, pipeline_id);
           } else if (prop.name == "pipeline") {
