@@ -172,6 +172,19 @@ void Report(warehouse::Warehouse& wh, const std::string& schema, const std::map<
   std::printf("\n== figures (%s) ==\n", insights::PeriodTypeName(period).c_str());
   std::printf("backtest WAPE revlens %.3f vs weighted pipeline %.3f: ratio %.2f (target <= 0.60) %s\n",
               rev ? rev->wape : 0, wp ? wp->wape : 0, ratio, ratio <= 0.6 ? "MET" : "NOT MET");
+  // The noise floor of the WAPE: what a forecast would expect if its own spread were exactly right (for a normal
+  // distribution, E|X - median| = 0.798 sd, and sd = (P90 - P10) / 2.563). A WAPE near this figure cannot be
+  // bettered much by any method on these periods; a baseline that lands below it was lucky.
+  double spread_err = 0, total_actual = 0;
+  for (const auto& row : b.rows) {
+    if (row.forecast.slice.type != "total") continue;
+    spread_err += 0.798 * (row.forecast.p90 - row.forecast.p10) / 2.563;
+    total_actual += row.actual;
+  }
+  if (total_actual > 0)
+    std::printf("expected WAPE if revlens's own spread is right (the noise floor on these periods): %.3f, ratio %.2f "
+                "to the weighted pipeline's\n",
+                spread_err / total_actual, wp && wp->wape > 0 ? spread_err / total_actual / wp->wape : 0);
   std::printf("P10-P90 coverage over %zu periods x slices: %.1f%% (target 70-90%%) %s\n", n, 100 * cov,
               cov >= 0.7 && cov <= 0.9 ? "MET" : "NOT MET");
   std::printf(
@@ -179,6 +192,17 @@ void Report(warehouse::Warehouse& wh, const std::string& schema, const std::map<
       "ECE %.3f (target <= 0.05) %s; oracle AUC over all closed deals %.3f\n",
       y.size(), auc, oauc, oauc - 0.03, auc >= oauc - 0.03 ? "MET" : "NOT MET", ece, ece <= 0.05 ? "MET" : "NOT MET",
       oracle_all);
+  // The truth's probabilities against the same outcomes: when they too sit above the wins, the outcomes of these
+  // periods fell short of their own odds (the truth is a probability at creation; a deal still open at a cutoff
+  // has survived some losses, so the oracle is not perfectly calibrated here either).
+  double mean_oracle = 0, mean_won = 0;
+  for (size_t i = 0; i < y.size(); ++i) {
+    mean_oracle += oracle[i] / static_cast<double>(y.size());
+    mean_won += y[i] / static_cast<double>(y.size());
+  }
+  if (!y.empty())
+    std::printf("the truth's p_win on the same snapshots: ECE %.3f, mean %.3f vs won %.3f\n",
+                insights::ExpectedCalibrationError(oracle, y), mean_oracle, mean_won);
   std::printf(
       "revlens forecast --backtest (load, train %zu models, %d draws, write): %.1f s wall, %.1f s CPU (median of "
       "%zu; target <= 20 s on large)\n",

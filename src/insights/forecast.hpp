@@ -80,7 +80,12 @@ struct NewPipelineInfo {
   double mean_amount = 0;                 ///< of recent wins
   std::vector<double> expected_created;   ///< deals created from the cutoff to each period's end, per period
   std::vector<double> expected_wins;      ///< of those, won within the period, per period
-  double log_rate_sd = 0;
+  double log_rate_sd = 0;  ///< spread of the log rate the Monte Carlo draws (the larger of the two below)
+  /// The model fitted at the start of each of the last periods before this one (4 quarters or 12 months, those
+  /// with a year of history): how many, and the root mean square log error of its new-pipeline wins against what
+  /// was won. The spread the Monte Carlo draws is widened until its own noise matches these misses.
+  size_t past_origins = 0;
+  double past_log_error = 0;
 };
 
 /// A forecast made at one cutoff.
