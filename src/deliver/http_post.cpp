@@ -9,40 +9,18 @@
 #include <charconv>
 #include <cmath>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <string_view>
 #include <thread>
 
+#include "core/curl.hpp"
 #include "core/errors.hpp"
 
 namespace revlens::deliver {
 namespace {
 
-struct CurlDeleter {
-  void operator()(CURL* h) const { curl_easy_cleanup(h); }
-};
-using CurlHandle = std::unique_ptr<CURL, CurlDeleter>;
-
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
-
-// Set up once per process, never torn down (other parts of the binary use libcurl too).
-void GlobalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw IOError("cannot initialise libcurl");
-  });
-}
-
-void Append(Slist& list, const std::string& line) {
-  curl_slist* next = curl_slist_append(list.get(), line.c_str());
-  if (next == nullptr) throw IOError("out of memory building HTTP headers");
-  (void)list.release();
-  list.reset(next);
-}
+using curl::Append;
+using curl::Slist;
 
 constexpr size_t kMaxBody = 64 * 1024;
 
@@ -150,10 +128,8 @@ std::string ScrubSecretUrl(std::string text, const std::string& url) {
 
 HttpAttempt HttpPostOnce(const std::string& url, const std::string& body, const std::vector<std::string>& headers,
                          std::chrono::milliseconds timeout) {
-  GlobalInit();
   HttpAttempt out;
-  CurlHandle h(curl_easy_init());
-  if (!h) throw IOError("cannot create a libcurl handle");
+  const curl::Easy h = curl::NewEasy();
   Slist list;
   Append(list, "Content-Type: application/json");
   Append(list, "Expect:");

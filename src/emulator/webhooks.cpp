@@ -11,6 +11,7 @@
 #include <optional>
 #include <shared_mutex>
 
+#include "core/curl.hpp"
 #include "core/errors.hpp"
 #include "core/time_util.hpp"
 #include "emulator/http_util.hpp"
@@ -38,19 +39,8 @@ const std::vector<int> kDefaultRetryDelaysMs = {60'000,    180'000,    600'000, 
                                                 7'200'000, 10'800'000, 14'400'000, 21'600'000, 25'200'000};
 constexpr size_t kMaxSubscriptions = 1000;
 
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-using CurlHandle = std::unique_ptr<CURL, CurlDeleter>;
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-using CurlHeaders = std::unique_ptr<curl_slist, SlistDeleter>;
-
-void EnsureCurlGlobalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
+using CurlHeaders = curl::Slist;
+using curl::Append;
 
 size_t DiscardBody(char*, size_t size, size_t nmemb, void*) {
   return size * nmemb;
@@ -58,13 +48,6 @@ size_t DiscardBody(char*, size_t size, size_t nmemb, void*) {
 
 int AbortOnStop(void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0;
-}
-
-void Append(CurlHeaders& headers, const std::string& line) {
-  curl_slist* next = curl_slist_append(headers.get(), line.c_str());
-  if (next == nullptr) throw IOError("libcurl could not allocate a webhook request header");
-  (void)headers.release();  // curl_slist_append returned the same list, now one longer
-  headers.reset(next);
 }
 
 // POST one signed batch. True on a 2xx within the time limit; false on anything else.
@@ -125,7 +108,7 @@ bool Matches(const WebhookSubscription& s, ObjectType type, std::string_view kin
 
 WebhookDispatcher::WebhookDispatcher(Portal& portal, std::string client_secret)
     : portal_(portal), client_secret_(std::move(client_secret)), retry_delays_ms_(kDefaultRetryDelaysMs) {
-  EnsureCurlGlobalInit();
+  curl::GlobalInit();
 }
 
 WebhookDispatcher::~WebhookDispatcher() {
@@ -214,7 +197,7 @@ bool WebhookDispatcher::TakeWork(Pending& out, Clock::time_point now) {
 }
 
 void WebhookDispatcher::Worker() {
-  CurlHandle curl(curl_easy_init());
+  curl::Easy curl(curl_easy_init());  // null when libcurl cannot make one: every post then fails and is retried
   for (;;) {
     Pending batch;
     {

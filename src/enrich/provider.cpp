@@ -3,21 +3,15 @@
 #include <curl/curl.h>
 
 #include <cmath>
-#include <mutex>
 #include <thread>
 
+#include "core/curl.hpp"
 #include "core/errors.hpp"
 #include "deliver/http_post.hpp"
 
 namespace revlens::enrich {
 namespace {
 
-struct CurlDeleter {
-  void operator()(CURL* h) const { curl_easy_cleanup(h); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
 
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
   auto* out = static_cast<std::string*>(user);
@@ -199,17 +193,9 @@ std::unique_ptr<Provider> MakeProvider(const ProviderSettings& settings) {
 }
 
 HttpResult HttpGet(const std::string& url, const std::vector<std::string>& headers, std::chrono::milliseconds timeout) {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  std::unique_ptr<CURL, CurlDeleter> h(curl_easy_init());
-  if (!h) throw IOError("cannot create a libcurl handle");
-  std::unique_ptr<curl_slist, SlistDeleter> list;
-  for (const auto& line : headers) {
-    curl_slist* next = curl_slist_append(list.get(), line.c_str());
-    if (!next) throw IOError("out of memory building HTTP headers");
-    (void)list.release();
-    list.reset(next);
-  }
+  const curl::Easy h = curl::NewEasy();
+  curl::Slist list;
+  for (const auto& line : headers) curl::Append(list, line);
   HttpResult r;
   curl_easy_setopt(h.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(h.get(), CURLOPT_HTTPHEADER, list.get());

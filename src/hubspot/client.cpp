@@ -1,4 +1,5 @@
 #include "hubspot/client.hpp"
+#include "core/curl.hpp"
 #include "core/strings.hpp"
 
 #include <curl/curl.h>
@@ -18,32 +19,9 @@
 namespace revlens::hubspot {
 namespace {
 
-struct CurlDeleter {
-  void operator()(CURL* h) const { curl_easy_cleanup(h); }
-};
-using CurlHandle = std::unique_ptr<CURL, CurlDeleter>;
-
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
-
-// libcurl's global state is set up once per process and never torn down: other parts (the
-// emulator's webhook sender) use libcurl too, and cleanup at exit would race with them.
-void GlobalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw IOError("cannot initialise libcurl");
-  });
-}
-
-// Append one header line to a list, throwing rather than silently dropping it.
-void Append(Slist& list, const std::string& line) {
-  curl_slist* next = curl_slist_append(list.get(), line.c_str());
-  if (next == nullptr) throw IOError("out of memory building HTTP headers");
-  (void)list.release();
-  list.reset(next);
-}
+using CurlHandle = curl::Easy;
+using curl::Append;
+using curl::Slist;
 
 bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -248,9 +226,7 @@ struct Client::Impl {
         return h;
       }
     }
-    CurlHandle h(curl_easy_init());
-    if (!h) throw IOError("cannot create a libcurl handle");
-    return h;
+    return curl::NewEasy();
   }
   void Give(CurlHandle h) {
     std::lock_guard lock(pool_mu);
@@ -268,7 +244,7 @@ struct Client::Impl {
 };
 
 Client::Client(ClientOptions options) : options_(std::move(options)) {
-  GlobalInit();
+  curl::GlobalInit();
   while (!options_.base_url.empty() && options_.base_url.back() == '/') options_.base_url.pop_back();
   if (options_.base_url.empty()) throw ConfigError("HubSpot API base URL is empty: set HUBSPOT_API_BASE");
   PacerOptions p;
