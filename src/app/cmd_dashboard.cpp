@@ -1,7 +1,6 @@
 // `revlens dashboard`: serve the web dashboard (JSON API + embedded front end) over the warehouse.
 #include <pthread.h>
 
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -51,11 +50,7 @@ int RunDashboard(const DashboardArgs& a) {
   // Fail now, not on the first page load, when the warehouse cannot be opened at all.
   const std::string described = dashboard::DescribeWarehouse(o.warehouse_url);
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  const StopSignals stop;
 
   const bool token = !o.token.empty();
   const size_t allowed = o.allow.size();
@@ -76,8 +71,7 @@ int RunDashboard(const DashboardArgs& a) {
     std::printf("Ctrl-C to stop\n");
   }
   std::fflush(stdout);
-  int sig = 0;
-  sigwait(&set, &sig);
+  stop.Wait();
   server.Stop();
   return 0;
 }

@@ -10,7 +10,6 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -249,11 +248,7 @@ int RunDemo(const DemoArgs& a) {
   const double gen_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const nlohmann::json truth = std::move(g.truth);
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  const StopSignals stop;
 
   // What the portal holds, to compare with what the sync loads.
   nlohmann::json served = nlohmann::json::object();
@@ -350,8 +345,7 @@ int RunDemo(const DemoArgs& a) {
   if (a.keep_serving) {
     std::printf("serving %s until Ctrl-C\n", server.BaseUrl().c_str());
     std::fflush(stdout);
-    int sig = 0;
-    sigwait(&set, &sig);
+    stop.Wait();
   }
   server.Stop();
   if (!out["complete"].get<bool>()) {

@@ -1,5 +1,4 @@
 // `revlens emulator serve`: run the HubSpot API emulator on a portal.
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -58,12 +57,7 @@ int RunServe(ServeArgs& a) {
   }
   if (!a.webhook_url.empty()) g.portal->webhook_target_url = a.webhook_url;
 
-  // Block the stop signals before any thread starts, so only sigwait below sees them.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  const StopSignals stop;  // before any thread starts
 
   emulator::EmulatorServer server(std::move(g.portal), a.serve);
   server.Enrichment().Load(g.truth);  // the emulated enrichment provider under /_enrichment/
@@ -89,8 +83,7 @@ int RunServe(ServeArgs& a) {
     }
     std::fflush(stdout);
   }
-  int sig = 0;
-  sigwait(&set, &sig);
+  stop.Wait();
   server.Stop();
   return 0;
 }

@@ -1,7 +1,6 @@
 // `revlens enrich`: fill missing firmographics from the configured providers within their monthly caps; `--report`
 // shows what the spend bought; `--listen` takes Clay's callbacks; `--push` writes the values into HubSpot's own
 // properties where they are empty.
-#include <signal.h>
 
 #include <chrono>
 #include <cstdio>
@@ -100,17 +99,12 @@ int RunEnrichCommand(const EnrichArgs& a) {
   }
   std::fflush(stdout);
   if (cb) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
     if (a.listen_seconds > 0) {
       std::this_thread::sleep_for(std::chrono::seconds(a.listen_seconds));
     } else {
-      pthread_sigmask(SIG_BLOCK, &set, nullptr);
+      const StopSignals stop;
       std::fprintf(stderr, "revlens enrich: waiting for callbacks until Ctrl-C\n");
-      int sig = 0;
-      sigwait(&set, &sig);
+      stop.Wait();
     }
     cb->Stop();
   }

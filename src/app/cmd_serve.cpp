@@ -1,7 +1,6 @@
 // `revlens serve`: receive HubSpot webhooks (signed, stored durably) and act on them in real time.
 #include <pthread.h>
 
-#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -65,11 +64,7 @@ int RunServe(const ServeArgs& a) {
   if (!a.quiet) o.log = [](const std::string& line) { std::fprintf(stderr, "revlens serve: %s\n", line.c_str()); };
   const bool token = !o.hubspot.access_token.empty();
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  const StopSignals stop;
 
   serve::ServeServer server(std::move(o));
   const int port = server.Start();
@@ -80,8 +75,7 @@ int RunServe(const ServeArgs& a) {
     std::printf("Ctrl-C to stop\n");
     std::fflush(stdout);
   }
-  int sig = 0;
-  sigwait(&set, &sig);
+  stop.Wait();
   server.Stop();
   const auto stats = server.Stats();
   const auto counts = server.Store().Counts();

@@ -10,6 +10,19 @@ std::map<CLI::App*, std::function<int()>>& Actions() {
 }
 }  // namespace
 
+StopSignals::StopSignals() {
+  sigemptyset(&set_);
+  sigaddset(&set_, SIGINT);
+  sigaddset(&set_, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+}
+
+int StopSignals::Wait() const {
+  int sig = 0;
+  sigwait(&set_, &sig);
+  return sig;
+}
+
 void SetAction(CLI::App* sub, std::function<int()> action) { Actions()[sub] = std::move(action); }
 
 int RunSelected(CLI::App& app) {

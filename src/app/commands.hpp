@@ -1,10 +1,23 @@
 #pragma once
 /// Each command registers its CLI11 subcommand and a callback; RunSelected runs the chosen one.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <functional>
 #include <string>
 
 namespace revlens::app {
+
+/// SIGINT and SIGTERM, blocked in the calling thread and so in every thread it starts afterwards: made before a
+/// command starts its server threads, so only Wait() sees them and the command stops its servers cleanly.
+class StopSignals {
+ public:
+  StopSignals();
+  /// Wait for SIGINT or SIGTERM; returns which.
+  int Wait() const;
+
+ private:
+  sigset_t set_{};
+};
 
 /// `revlens emulator serve|generate|truth`.
 void AddEmulatorCommands(CLI::App& app);
