@@ -17,21 +17,10 @@ namespace revlens::landing::internal {
 using emulator::ObjectTable;
 using emulator::ObjectType;
 using emulator::Portal;
-using warehouse::ColumnType;
 using warehouse::Timestamp;
 using warehouse::Value;
 
 namespace {
-
-constexpr ColumnType kText = ColumnType::kText;
-constexpr ColumnType kBigInt = ColumnType::kBigInt;
-constexpr ColumnType kBool = ColumnType::kBoolean;
-constexpr ColumnType kTs = ColumnType::kTimestamp;
-constexpr ColumnType kJson = ColumnType::kJson;
-
-Value Ts(int64_t ms) {
-  return Value{warehouse::TimestampFromMillis(ms)};
-}
 
 /// A new table with Airbyte's three leading columns.
 Table Stream(std::string name) {

@@ -13,21 +13,10 @@ namespace revlens::landing::internal {
 using emulator::ObjectTable;
 using emulator::ObjectType;
 using emulator::Portal;
-using warehouse::ColumnType;
 using warehouse::Timestamp;
 using warehouse::Value;
 
 namespace {
-
-constexpr ColumnType kText = ColumnType::kText;
-constexpr ColumnType kBigInt = ColumnType::kBigInt;
-constexpr ColumnType kDouble = ColumnType::kDouble;
-constexpr ColumnType kBool = ColumnType::kBoolean;
-constexpr ColumnType kTs = ColumnType::kTimestamp;
-
-Value Ts(int64_t ms) {
-  return Value{warehouse::TimestampFromMillis(ms)};
-}
 
 Value IdOrNull(std::optional<std::string_view> text) {
   if (!text) return Value{};

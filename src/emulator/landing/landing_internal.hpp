@@ -15,6 +15,17 @@
 
 namespace revlens::landing::internal {
 
+/// Column types, short, for the writers' table declarations.
+inline constexpr warehouse::ColumnType kText = warehouse::ColumnType::kText;
+inline constexpr warehouse::ColumnType kBigInt = warehouse::ColumnType::kBigInt;
+inline constexpr warehouse::ColumnType kDouble = warehouse::ColumnType::kDouble;
+inline constexpr warehouse::ColumnType kBool = warehouse::ColumnType::kBoolean;
+inline constexpr warehouse::ColumnType kTs = warehouse::ColumnType::kTimestamp;
+inline constexpr warehouse::ColumnType kJson = warehouse::ColumnType::kJson;
+
+/// A TIMESTAMP value from epoch milliseconds.
+inline warehouse::Value Ts(int64_t ms) { return warehouse::Value{warehouse::TimestampFromMillis(ms)}; }
+
 /// One table to write: columns and rows in memory.
 struct Table {
   std::string name;
