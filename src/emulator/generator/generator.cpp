@@ -42,7 +42,7 @@ constexpr int64_t kHour = 3600000, kDay = 86400000;
 constexpr int64_t kWindowDays = 1095;
 
 enum Tag : uint64_t { kTagCompany = 1, kTagContact, kTagOutcome, kTagUsage, kTagDeal, kTagEngage, kTagOwner, kTagMisc,
-                      kTagRecord };
+                      kTagRecord, kTagMultiThread };
 
 struct Counts {
   int64_t contacts, companies, deals, engagements;
@@ -138,12 +138,14 @@ struct DealGen {
   bool amount_missing = false, amount_outlier = false;
   int64_t early_meeting_ms = 0;
   double cycle_days = 0;
+  bool multi_thread_eligible = false, multi_threaded = false;  ///< decided in Engagements (MultiThreadPlans)
 };
 
 struct EngPlan {
   int64_t ts = 0;
   uint8_t type = 0;  // index into kEngTypes
-  uint8_t kind = 0;  // 0 filler, 1 first touch, 2 stage activity, 3 early meeting, 4 deal mention, 5 contact mention
+  uint8_t kind = 0;  // 0 filler, 1 first touch, 2 stage activity, 3 early meeting, 4 deal mention, 5 contact mention,
+                     // 6 multi-threading touch
   int8_t stage = -1;
   bool incoming = false;
   int owner = -1, contact = -1, company = -1, deal = -1, comp = -1;
@@ -1620,6 +1622,128 @@ class Generator {
   /// Contacts per block of engagement emission (the unit the threads share out).
   static constexpr size_t kEngBlock = 1024;
 
+  /// The multi-threading touches and the streams they draw from (one per multi-threaded deal).
+  struct MultiThreadTouches {
+    std::vector<EngPlan> plans;     ///< by deal, in emission order
+    std::vector<size_t> stream_of;  ///< plans[j] goes on drawing from streams[stream_of[j]]
+    std::vector<Rng> streams;
+  };
+
+  /// A call, email or meeting on a deal: what activity analysis reads of a deal's first window.
+  struct WindowTouch {
+    int64_t ts = 0;
+    uint8_t type = 0;
+    bool incoming = false;
+  };
+
+  /// Whether the longest stretch without a touch in [start, end) is over `gap_ms` (activity's cadence gap).
+  static bool LongestGapOver(std::vector<int64_t> times, int64_t start, int64_t end, int64_t gap_ms) {
+    std::sort(times.begin(), times.end());
+    int64_t prev = start, longest = 0;
+    for (const int64_t t : times) {
+      longest = std::max(longest, t - prev);
+      prev = std::max(prev, t);
+    }
+    return std::max(longest, end - prev) > gap_ms;
+  }
+
+  /// Choose the multi-threaded deals and plan their touches. A live deal is eligible when its company has enough
+  /// other live contacts that existed (and had their first touch) before the deal was created: one when the deal
+  /// has a live contact, two when it has none, so that two distinct contacts can be engaged. Eligibility comes
+  /// before and apart from the outcome; the choice then depends on the outcome only (kMultiThreadIfWon / IfLost,
+  /// the average for open deals and with effects off), drawn from the deal's own stream, and no other draw moves.
+  /// The touches (calls when the deal's window is call-led, else outgoing emails, so the call-led pattern never
+  /// changes; by the deal owner) go minutes after one of the deal's touches in the window (at the same moment if
+  /// that would change the cadence-gap pattern), or in its first 6 days when it has none; the deal's own contact
+  /// gets one too when it has no touch in the window.
+  MultiThreadTouches MultiThreadPlans(const std::vector<EngPlan>& loose) {
+    MultiThreadTouches out;
+    const int64_t window = static_cast<int64_t>(kMultiThreadWindowDays * kDay);
+    const double average = 0.5 * (kMultiThreadIfWon + kMultiThreadIfLost);
+    const double if_won = eff_ ? kMultiThreadIfWon : average, if_lost = eff_ ? kMultiThreadIfLost : average;
+    // Live model contacts of each company in create order (contacts_ is in create order).
+    std::vector<std::vector<int>> by_company(companies_.size());
+    for (size_t i = 0; i < contacts_.size(); ++i) {
+      const auto& c = contacts_[i];
+      if (c.company >= 0 && c.Model() && c.Live()) by_company[static_cast<size_t>(c.company)].push_back(static_cast<int>(i));
+    }
+    std::vector<std::vector<WindowTouch>> loose_touches(deals_.size());  // deals without a live contact
+    for (const auto& p : loose)
+      if (p.deal >= 0 && p.type <= kMeeting) loose_touches[static_cast<size_t>(p.deal)].push_back({p.ts, p.type, p.incoming});
+    std::vector<EngPlan> scratch;
+    std::vector<WindowTouch> touches;
+    std::vector<int> others;
+    for (size_t k = 0; k < deals_.size(); ++k) {
+      auto& d = deals_[k];
+      Rng rng(StreamSeed(opt_.seed, kTagMultiThread, k));
+      const double u = rng.Uniform();
+      if (!DealLive(static_cast<int>(k)) || d.company < 0 || companies_[static_cast<size_t>(d.company)].archived) continue;
+      const int primary = (d.contact >= 0 && d.has_contact && contacts_[static_cast<size_t>(d.contact)].Live()) ? d.contact : -1;
+      others.clear();
+      for (const int i : by_company[static_cast<size_t>(d.company)]) {
+        const auto& c = contacts_[static_cast<size_t>(i)];
+        if (c.created_ms >= d.create_ms) break;
+        if (i == primary) continue;
+        if (c.response_h >= 0 && c.created_ms + static_cast<int64_t>(c.response_h * kHour) >= d.create_ms) continue;
+        others.push_back(i);
+      }
+      const size_t needed = primary >= 0 ? 1 : 2;
+      d.multi_thread_eligible = others.size() >= needed;
+      const double rate = d.close_ms >= anchor_ms_ ? average : (d.won ? if_won : if_lost);
+      if (!d.multi_thread_eligible || u >= rate) continue;
+      d.multi_threaded = true;
+      const int64_t end = std::min({d.create_ms + window, d.close_ms, anchor_ms_});
+      touches.clear();
+      if (primary >= 0) {
+        Rng contact_rng(StreamSeed(opt_.seed, kTagEngage, static_cast<uint64_t>(primary)));
+        PlanContact(static_cast<size_t>(primary), contact_rng, scratch);
+        for (const auto& p : scratch)
+          if (p.deal == static_cast<int>(k) && p.type <= kMeeting) touches.push_back({p.ts, p.type, p.incoming});
+      } else {
+        touches = loose_touches[k];
+      }
+      std::erase_if(touches, [&](const WindowTouch& t) { return t.ts < d.create_ms || t.ts >= end; });
+      int64_t calls = 0, emails_out = 0;
+      std::vector<int64_t> times;
+      for (const auto& t : touches) {
+        calls += t.type == kCall;
+        emails_out += t.type == kEmail && !t.incoming;
+        times.push_back(t.ts);
+      }
+      int64_t ts = 0;
+      if (touches.empty()) {
+        ts = d.create_ms + static_cast<int64_t>(rng.Uniform() * static_cast<double>(std::min<int64_t>(6 * kDay, end - d.create_ms)));
+      } else {
+        ts = touches[static_cast<size_t>(rng.Int(0, static_cast<int64_t>(touches.size()) - 1))].ts;
+        const int64_t later = ts + rng.Int(60000, 15 * 60000);
+        const int64_t gap_end = std::min(d.create_ms + window, anchor_ms_);
+        const bool gap = LongestGapOver(times, d.create_ms, gap_end, 7 * kDay);
+        times.push_back(later);
+        if (later < end && LongestGapOver(times, d.create_ms, gap_end, 7 * kDay) == gap) ts = later;
+      }
+      EngPlan p;
+      p.ts = ts;
+      p.type = calls > emails_out ? kCall : kEmail;
+      p.kind = 6;
+      p.owner = d.owner;
+      p.company = d.company;
+      p.deal = static_cast<int>(k);
+      auto add = [&](int contact) {
+        p.contact = contact;
+        out.plans.push_back(p);
+        out.stream_of.push_back(out.streams.size());
+      };
+      if (primary >= 0 && touches.empty()) add(primary);
+      for (size_t n = 0; n < needed; ++n) {
+        const auto pick = static_cast<size_t>(rng.Int(0, static_cast<int64_t>(others.size()) - 1));
+        add(others[pick]);
+        others.erase(others.begin() + static_cast<std::ptrdiff_t>(pick));
+      }
+      out.streams.push_back(rng);
+    }
+    return out;
+  }
+
   void Engagements() {
     // Required engagements: per deal (stage activities, early meetings, competitor mentions) and
     // each inbound contact's first touch; fillers make up the rest of the target count.
@@ -1674,13 +1798,15 @@ class Generator {
       if (p.company >= 0 && companies_[static_cast<size_t>(p.company)].archived) p.company = -1;
       return p.deal < 0 && p.company < 0;
     });
+    // Multi-threading touches come last, from their own streams: every other engagement keeps its id and text.
+    const MultiThreadTouches threads = MultiThreadPlans(loose);
 
     InternEngagementProps();
     // Ids are handed out in emission order (contacts in order, each contact's plans by time, then
-    // the loose ones): count each block's records per type first, then every block writes its own
-    // slots, so the portal is the same whatever the thread count.
+    // the loose ones, then the multi-threading touches): count each block's records per type first,
+    // then every block writes its own slots, so the portal is the same whatever the thread count.
     const size_t n_blocks = (contacts_.size() + kEngBlock - 1) / kEngBlock;
-    std::vector<std::array<int64_t, 5>> block_counts(n_blocks + 1);
+    std::vector<std::array<int64_t, 5>> block_counts(n_blocks + 2);
     ParallelFor(n_blocks, [&](size_t b, size_t) {
       std::vector<EngPlan> plans;
       std::array<int64_t, 5> n{};
@@ -1693,6 +1819,7 @@ class Generator {
       block_counts[b] = n;
     });
     for (const auto& p : loose) ++block_counts[n_blocks][p.type];
+    for (const auto& p : threads.plans) ++block_counts[n_blocks + 1][p.type];
     static constexpr std::array<int64_t, 5> kFirstId = {31000000001LL, 32000000001LL, 33000000001LL, 34000000001LL,
                                                         35000000001LL};
     std::array<std::span<Record>, 5> slots;
@@ -1702,17 +1829,17 @@ class Generator {
       slots[t] = P().Table(kEngTypes[t]).AppendRange(static_cast<size_t>(total), kFirstId[t]);
     }
     // Block b starts at the sum of the earlier blocks' counts.
-    std::vector<std::array<size_t, 5>> block_start(n_blocks + 1);
+    std::vector<std::array<size_t, 5>> block_start(n_blocks + 2);
     {
       std::array<size_t, 5> at{};
-      for (size_t b = 0; b <= n_blocks; ++b) {
+      for (size_t b = 0; b < block_counts.size(); ++b) {
         block_start[b] = at;
         for (size_t t = 0; t < 5; ++t) at[t] += static_cast<size_t>(block_counts[b][t]);
       }
     }
     std::array<std::vector<EngLinks>, 5> links;
     for (size_t t = 0; t < 5; ++t) links[t].resize(slots[t].size());
-    std::vector<EmitSink> sinks(n_blocks + 1);
+    std::vector<EmitSink> sinks(n_blocks + 2);
     std::vector<ValueArena> arenas(WorkerCount(n_blocks));
     ParallelFor(n_blocks, [&](size_t b, size_t worker) {
       std::vector<EngPlan> plans;
@@ -1737,6 +1864,17 @@ class Generator {
         const size_t k = at[p.type]++;
         Emit(rng, p, slots[p.type][k], links[p.type][k], sinks[n_blocks]);
       }
+    }
+    {
+      std::array<size_t, 5> at = block_start[n_blocks + 1];
+      sinks[n_blocks + 1].arena = &arenas[0];
+      std::vector<Rng> streams = threads.streams;  // each deal's stream goes on from where its planning left it
+      for (size_t j = 0; j < threads.plans.size(); ++j) {
+        const EngPlan& p = threads.plans[j];
+        const size_t k = at[p.type]++;
+        Emit(streams[threads.stream_of[j]], p, slots[p.type][k], links[p.type][k], sinks[n_blocks + 1]);
+      }
+      multi_thread_touches_ = static_cast<int64_t>(threads.plans.size());
     }
     for (auto& a : arenas) P().values.Absorb(std::move(a));
     EngagementAssociations(slots, links);
@@ -2222,6 +2360,8 @@ class Generator {
                 {"competitor", d.competitor >= 0 ? Competitors()[static_cast<size_t>(d.competitor)].name : std::string()},
                 {"competitor_recorded", d.comp_recorded},
                 {"early_meeting", d.early_meeting},
+                {"multi_thread_eligible", d.multi_thread_eligible},
+                {"multi_threaded", d.multi_threaded},
                 {"quarter_end_pull", d.pulled},
                 {"archived", d.archived},
                 {"lost_stage", d.won ? std::string() : P().deal_pipelines[d.kind == 0 ? 0 : 1].stages[static_cast<size_t>(d.last_open)].id}};
@@ -2270,7 +2410,55 @@ class Generator {
                       {"win_log_odds", Round6(o.skill)}, {"early_meeting_rate", Round6(o.diligence)},
                       {"median_response_hours", Round6(o.speed_h)}, {"start", Iso(o.start_ms)},
                       {"left", o.end_ms < anchor_ms_ ? Iso(o.end_ms) : std::string()}});
+    // Multi-threading: what the odds ratio is among eligible deals, and what a crude 2x2 table of the closed deals
+    // activity analysis reads (open at least 14 days) expects, ineligible deals sitting with those without it.
+    const double mt_won = eff_ ? kMultiThreadIfWon : 0.5 * (kMultiThreadIfWon + kMultiThreadIfLost);
+    const double mt_lost = eff_ ? kMultiThreadIfLost : mt_won;
+    int64_t mt_eligible = 0, mt_deals = 0;
+    double cell[2][2] = {{0, 0}, {0, 0}};  // [won][multi-threaded]: expected deals
+    double analysed[2][2] = {{0, 0}, {0, 0}};  // [eligible][won]: deals
+    for (const auto& d : deals_) {
+      mt_eligible += d.multi_thread_eligible;
+      mt_deals += d.multi_threaded;
+      if (d.archived || d.close_ms >= anchor_ms_ || d.close_ms - d.create_ms < static_cast<int64_t>(kMultiThreadWindowDays * kDay))
+        continue;
+      const double rate = d.multi_thread_eligible ? (d.won ? mt_won : mt_lost) : 0.0;
+      cell[d.won][1] += rate;
+      cell[d.won][0] += 1 - rate;
+      analysed[d.multi_thread_eligible][d.won] += 1;
+    }
+    const double crude_or = cell[1][0] * cell[0][1] > 0 ? cell[1][1] * cell[0][0] / (cell[1][0] * cell[0][1]) : 1.0;
     t["activity_effects"] = {
+        {"multi_threaded",
+         {{"window_days", kMultiThreadWindowDays},
+          {"odds_multiplier", Round6(mt_won * (1 - mt_lost) / (mt_lost * (1 - mt_won)))},
+          {"rate_if_won", mt_won},
+          {"rate_if_lost", mt_lost},
+          {"rate_if_open", 0.5 * (kMultiThreadIfWon + kMultiThreadIfLost)},
+          {"applies_to", "live deals of every pipeline whose company has another live contact created (and first touched) "
+                         "before the deal, two when the deal has no live contact"},
+          {"definition", "2+ distinct contacts on calls, emails or meetings associated with the deal whose hs_timestamp is "
+                         "within 14 days after the deal's createdate"},
+          {"planting", "chosen after the outcome with probability rate_if_won (a) or rate_if_lost (b) (rate_if_open "
+                       "for open deals), so among eligible deals the odds of winning given multi-threading are "
+                       "odds_multiplier = a(1-b)/(b(1-a)) times higher in every segment, size and pipeline; the deal "
+                       "gets a call or outgoing email by its owner with another contact of the company in the window "
+                       "(and one with its own contact when that had no touch there). Ineligible deals never show the "
+                       "pattern and count among those without it: that dilutes the contrast towards a/b, and as they "
+                       "win at another rate (deals of contacts without a company have no segment or stack effect; "
+                       "eligibility grows with the company's contact count, so with size band and busy segments) it "
+                       "also confounds it, which the analysis's controls (size, segment, pipeline) absorb in part. "
+                       "expected_crude_odds_ratio is the unadjusted contrast expected on the closed deals open at least "
+                       "14 days (analysed_closed_deals)"},
+          {"eligible_deals", mt_eligible},
+          {"deals_with_multi_threading", mt_deals},
+          {"engagements", multi_thread_touches_},
+          {"expected_crude_odds_ratio", Round6(crude_or)},
+          {"analysed_closed_deals",
+           {{"eligible", analysed[1][0] + analysed[1][1]},
+            {"ineligible", analysed[0][0] + analysed[0][1]},
+            {"eligible_win_rate", div(analysed[1][1], analysed[1][0] + analysed[1][1])},
+            {"ineligible_win_rate", div(analysed[0][1], analysed[0][0] + analysed[0][1])}}}}},
         {"early_meeting",
          {{"window_days", kEarlyMeetingDays},
           {"odds_multiplier", std::exp(E(kWinEarlyMeeting))},
@@ -2347,7 +2535,7 @@ class Generator {
   std::vector<int64_t> fillers_;                   ///< filler engagements per contact (Engagements only)
   AssocBuffer assoc_;
   std::vector<Mention> mentions_;
-  int64_t first_touches_ = 0, early_meetings_ = 0;
+  int64_t first_touches_ = 0, early_meetings_ = 0, multi_thread_touches_ = 0;
 };
 
 }  // namespace

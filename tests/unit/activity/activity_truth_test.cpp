@@ -1,6 +1,6 @@
 // `revlens activity` against the generator's ground truth: on the `demo` portal (DuckDB, built once for the
-// binary) the planted early-meeting win multiplier and the slow-first-response opportunity multiplier fall inside
-// the reported intervals and are significant; on a `demo` portal generated with effects off no pattern is
+// binary) the planted early-meeting and multi-threading win multipliers and the slow-first-response opportunity
+// multiplier fall inside the reported intervals and are significant; on a `demo` portal generated with effects off no pattern is
 // significant at the FDR; the result tables hold what the report says; DuckDB and PostgreSQL agree (`small`).
 #include <gtest/gtest.h>
 
@@ -70,12 +70,20 @@ TEST(ActivityTruth, PlantedEffectsRecovered) {
   const auto& truth = p.Truth().at("activity_effects");
   const double early = truth.at("early_meeting").at("odds_multiplier").get<double>();
   const double slow = truth.at("slow_first_response").at("opportunity_odds_multiplier").get<double>();
+  const double multi = truth.at("multi_threaded").at("odds_multiplier").get<double>();
   const auto& em = Effect(r, "early_meeting");
   ASSERT_TRUE(em.estimated);
   EXPECT_TRUE(em.significant);
   EXPECT_LE(em.or_low, early);
   EXPECT_GE(em.or_high, early);
   EXPECT_GT(em.n, 300);
+  // Multi-threading is chosen after the outcome (a if won, b if lost): odds ratio a(1-b)/(b(1-a)) given any controls.
+  const auto& mt = Effect(r, "multi_threaded");
+  ASSERT_TRUE(mt.estimated);
+  EXPECT_TRUE(mt.significant) << mt.finding;
+  EXPECT_LE(mt.or_low, multi);
+  EXPECT_GE(mt.or_high, multi);
+  EXPECT_GT(mt.n_with, 100);
   const auto& sr = Effect(r, "slow_first_response");
   ASSERT_TRUE(sr.estimated);
   EXPECT_TRUE(sr.significant);
@@ -179,7 +187,9 @@ TEST(ActivityTruth, NothingSignificantWithoutEffects) {
     EXPECT_FALSE(e.significant) << e.finding;
     EXPECT_FALSE(e.cycle_significant) << e.finding;
   }
-  EXPECT_GE(estimated, 3u);
+  EXPECT_GE(estimated, 4u);
+  // The pattern occurs (at the same rate whatever the outcome), so it is estimated, and found to be nothing.
+  EXPECT_TRUE(Effect(r, "multi_threaded").estimated);
 }
 
 /// A result table as sorted text rows, for comparing engines.

@@ -372,6 +372,60 @@ TEST(Generator, EarlyMeetingsAreInTheData) {
   EXPECT_GT(t1, t0 + 0.08);
 }
 
+TEST(Generator, MultiThreadedDealsAreInTheData) {
+  // A deal is multi-threaded when 2+ distinct contacts are on its calls, emails and meetings in its first 14 days:
+  // exactly the deals the truth marks, chosen at the planted rates given the outcome.
+  const auto& g = Demo();
+  const auto& p = *g.portal;
+  const auto& mt = g.truth["activity_effects"]["multi_threaded"];
+  const double a = mt["rate_if_won"], b = mt["rate_if_lost"];
+  EXPECT_NEAR(mt["odds_multiplier"].get<double>(), a * (1 - b) / (b * (1 - a)), 1e-6);
+  EXPECT_GT(mt["odds_multiplier"].get<double>(), 1.8);
+  const int64_t anchor = *ParseTimestampMillis("2025-06-30"), window = 14 * 86400000LL;
+  double eligible = 0, with = 0, won_n = 0, won_mt = 0, lost_n = 0, lost_mt = 0;
+  for (const auto& d : g.truth["deals"]) {
+    const bool is_mt = d["multi_threaded"].get<bool>(), is_eligible = d["multi_thread_eligible"].get<bool>();
+    EXPECT_TRUE(is_eligible || !is_mt) << d["id"];
+    eligible += is_eligible;
+    with += is_mt;
+    if (d["archived"].get<bool>()) continue;
+    const int64_t id = d["id"];
+    const int64_t created = *ParseTimestampMillis(d["create_date"].get<std::string>());
+    if (created + window >= anchor) continue;
+    std::set<int64_t> contacts;
+    for (auto t : {ObjectType::kCalls, ObjectType::kEmails, ObjectType::kMeetings}) {
+      const uint16_t ts = *p.Table(t).Props().Find("hs_timestamp");
+      for (const auto& e : p.Assoc(ObjectType::kDeals, t).From(id)) {
+        const int64_t at = *ParseTimestampMillis(*p.Table(t).Find(e.to_id)->Get(ts));
+        if (at < created || at >= created + window) continue;
+        for (const auto& c : p.Assoc(t, ObjectType::kContacts).From(e.to_id)) contacts.insert(c.to_id);
+      }
+    }
+    EXPECT_EQ(contacts.size() >= 2, is_mt) << id << " " << contacts.size();
+    if (!is_eligible || !d["closed_at_anchor"].get<bool>()) continue;
+    (d["won"].get<bool>() ? won_n : lost_n) += 1;
+    (d["won"].get<bool>() ? won_mt : lost_mt) += is_mt;
+  }
+  EXPECT_EQ(mt["deals_with_multi_threading"].get<double>(), with);
+  EXPECT_EQ(mt["eligible_deals"].get<double>(), eligible);
+  EXPECT_GT(eligible, 0.7 * static_cast<double>(g.truth["deals"].size()));
+  EXPECT_GE(mt["engagements"].get<double>(), with);
+  ExpectWithinSe(won_mt / won_n, a, won_n);
+  ExpectWithinSe(lost_mt / lost_n, b, lost_n);
+  // Ineligible deals (never multi-threaded) are a minority of the deals activity analysis reads.
+  const auto& analysed = mt["analysed_closed_deals"];
+  std::printf("eligible %.0f of %zu deals; analysed: %s; expected crude OR %.3f\n", eligible, g.truth["deals"].size(),
+              analysed.dump().c_str(), mt["expected_crude_odds_ratio"].get<double>());
+  EXPECT_GT(analysed["eligible"].get<double>(), 3 * analysed["ineligible"].get<double>());
+  EXPECT_GT(mt["expected_crude_odds_ratio"].get<double>(), 1.8);
+  // With effects off the choice ignores the outcome.
+  const auto off = GeneratePortal(Opts("small", 7, false));
+  const auto& mt_off = off.truth["activity_effects"]["multi_threaded"];
+  EXPECT_EQ(mt_off["rate_if_won"], mt_off["rate_if_lost"]);
+  EXPECT_EQ(mt_off["odds_multiplier"].get<double>(), 1.0);
+  EXPECT_GT(mt_off["deals_with_multi_threading"].get<double>(), 0);
+}
+
 TEST(Generator, FirstResponseTimesAreInTheData) {
   const auto& g = Demo();
   const auto& p = *g.portal;
