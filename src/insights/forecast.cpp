@@ -33,14 +33,6 @@ using warehouse::Warehouse;
 
 constexpr double kQuantiles[] = {0.1, 0.5, 0.9};
 
-/// A deal amount as the forecast counts it: 0 when empty or above its pipeline's cap (an entry error).
-double CleanAmount(double a, int pipeline, const std::vector<double>& caps) {
-  if (!std::isfinite(a)) return 0.0;
-  if (pipeline >= 0 && static_cast<size_t>(pipeline) < caps.size() && a > caps[static_cast<size_t>(pipeline)])
-    return 0.0;
-  return a;
-}
-
 /// "N deal amounts above ..." for the notes; empty when none.
 std::string CapNote(const std::vector<int64_t>& ids, const char* where) {
   if (ids.empty()) return {};
@@ -188,8 +180,8 @@ std::string Day(int64_t ms) {
   return FormatDate(ms);
 }
 
-/// 80th percentile of completed visit lengths (days) per stage, from visits that ended before the cutoff; NaN
-/// below 10 visits.
+}  // namespace
+
 std::vector<double> StallThresholds(const ForecastData& data, int64_t cutoff) {
   std::vector<std::vector<double>> lengths(data.stages.size());
   for (const auto& d : data.deals) {
@@ -209,6 +201,8 @@ std::vector<double> StallThresholds(const ForecastData& data, int64_t cutoff) {
   return out;
 }
 
+namespace {
+
 const char* CategoryName(int c) {
   switch (c) {
     case 0:
@@ -227,6 +221,45 @@ const char* CategoryName(int c) {
 }
 
 }  // namespace
+
+double CleanAmount(double a, int pipeline, const std::vector<double>& caps) {
+  if (!std::isfinite(a)) return 0.0;
+  if (pipeline >= 0 && static_cast<size_t>(pipeline) < caps.size() && a > caps[static_cast<size_t>(pipeline)])
+    return 0.0;
+  return a;
+}
+
+DealForecast MakeDealForecast(const ForecastData& data, const DealRecord& d, const DealState& st,
+                              const DealPrediction& pred, int64_t cutoff, double amount, double stall_days,
+                              int no_activity_days) {
+  const StageMeta& meta = data.stages[static_cast<size_t>(st.stage)];
+  DealForecast f;
+  f.deal_id = d.deal_id;
+  f.pipeline_id = data.pipelines[static_cast<size_t>(st.pipeline)];
+  f.stage_id = meta.stage_id;
+  f.stage_label = meta.label;
+  f.forecast_category = CategoryName(st.category);
+  f.owner_id = st.owner;
+  f.amount = st.amount;
+  f.close_date_ms = st.close_date_ms;
+  f.p_win = pred.p_win;
+  double prev = 0;
+  for (double w : pred.won_by) {
+    f.p_close.push_back(w - prev);
+    prev = w;
+  }
+  f.expected_bookings = pred.won_by.empty() ? 0.0 : amount * pred.won_by.back();
+  f.days_in_stage = static_cast<double>(cutoff - st.stage_entered_ms) / kDayMs;
+  f.days_since_activity =
+      static_cast<double>(cutoff - (st.last_engagement_ms > 0 ? st.last_engagement_ms : d.created_ms)) / kDayMs;
+  f.contacts_engaged = st.contacts_engaged;
+  f.close_date_pushes = st.close_date_pushes;
+  f.slipped_close_date = st.close_date_pushes > 0 || (st.close_date_ms != kNever && st.close_date_ms < cutoff);
+  f.stalled = std::isfinite(stall_days) && f.days_in_stage > stall_days;
+  f.no_activity = f.days_since_activity > no_activity_days;
+  f.single_threaded = st.contacts_engaged <= 1;
+  return f;
+}
 
 std::string DealForecast::RiskFlags() const {
   std::string s;
@@ -318,7 +351,8 @@ CutoffForecast ForecastAt(const ForecastData& data, int64_t cutoff, const Foreca
   mo.period = options.period;
   mo.horizon_periods = H;
   const OutcomeIndex outcomes(data);
-  DealModel model(mo);
+  auto shared_model = std::make_shared<DealModel>(mo);
+  DealModel& model = *shared_model;
   model.Fit(data, outcomes, cutoff);
   NewDealModel fresh;
   fresh.Fit(data, cutoff);
@@ -326,6 +360,7 @@ CutoffForecast ForecastAt(const ForecastData& data, int64_t cutoff, const Foreca
   CutoffForecast cf;
   cf.cutoff_ms = cutoff;
   cf.model = model.Report();
+  cf.deal_model = shared_model;
   const Period p0 = PeriodContaining(cutoff, options.period);
   std::vector<int64_t> ends;
   for (int k = 0; k < H; ++k) {
@@ -582,34 +617,9 @@ CutoffForecast ForecastAt(const ForecastData& data, int64_t cutoff, const Foreca
   cf.rows = std::move(rows);
 
   // Per-deal predictions and risk flags.
-  for (size_t i = 0; i < open.size(); ++i) {
-    const DealRecord& d = data.deals[open[i]];
-    const DealState& st = states[i];
-    const StageMeta& meta = data.stages[static_cast<size_t>(st.stage)];
-    DealForecast f;
-    f.deal_id = d.deal_id;
-    f.pipeline_id = data.pipelines[static_cast<size_t>(st.pipeline)];
-    f.stage_id = meta.stage_id;
-    f.stage_label = meta.label;
-    f.forecast_category = CategoryName(st.category);
-    f.owner_id = st.owner;
-    f.amount = st.amount;
-    f.close_date_ms = st.close_date_ms;
-    f.p_win = preds[i].p_win;
-    f.p_close = probs[i];
-    f.expected_bookings = amounts[i] * preds[i].won_by.back();
-    f.days_in_stage = static_cast<double>(cutoff - st.stage_entered_ms) / kDayMs;
-    f.days_since_activity =
-        static_cast<double>(cutoff - (st.last_engagement_ms > 0 ? st.last_engagement_ms : d.created_ms)) / kDayMs;
-    f.contacts_engaged = st.contacts_engaged;
-    f.close_date_pushes = st.close_date_pushes;
-    f.slipped_close_date = st.close_date_pushes > 0 || (st.close_date_ms != kNever && st.close_date_ms < cutoff);
-    const double th = stall[static_cast<size_t>(st.stage)];
-    f.stalled = std::isfinite(th) && f.days_in_stage > th;
-    f.no_activity = f.days_since_activity > options.no_activity_days;
-    f.single_threaded = st.contacts_engaged <= 1;
-    cf.deals.push_back(std::move(f));
-  }
+  for (size_t i = 0; i < open.size(); ++i)
+    cf.deals.push_back(MakeDealForecast(data, data.deals[open[i]], states[i], preds[i], cutoff, amounts[i],
+                                        stall[static_cast<size_t>(states[i].stage)], options.no_activity_days));
   cf.notes.push_back(cf.model.message);
   std::sort(capped.begin(), capped.end());
   capped.erase(std::unique(capped.begin(), capped.end()), capped.end());
@@ -799,6 +809,7 @@ ForecastReport RunForecastOn(const ForecastData& loaded, const ForecastOptions& 
   rep.period = options.period;
   rep.draws = options.draws;
   rep.seed = options.seed;
+  rep.no_activity_days = options.no_activity_days;
   rep.as_of_ms = loaded.as_of_ms;
   const ForecastData data = TruncateAt(loaded, loaded.as_of_ms);
   rep.deals_loaded = data.deals.size();
@@ -855,7 +866,9 @@ Value Num(double v) {
   return std::isfinite(v) ? Value(v) : Value();
 }
 
-std::vector<Column> DealColumns(size_t horizon) {
+}  // namespace
+
+std::vector<Column> DealPredictionColumns(size_t horizon) {
   std::vector<Column> c = {{"run_id", ColumnType::kText},        {"as_of", ColumnType::kDate},
                            {"deal_id", ColumnType::kBigInt},     {"pipeline_id", ColumnType::kText},
                            {"deal_stage_id", ColumnType::kText}, {"deal_stage_label", ColumnType::kText},
@@ -877,6 +890,54 @@ std::vector<Column> DealColumns(size_t horizon) {
                                              {"predicted_at", ColumnType::kTimestamp}})
     c.push_back(x);
   return c;
+}
+
+std::vector<Value> DealPredictionRow(const std::string& run_id, int64_t as_of_ms, const DealForecast& d,
+                                     size_t horizon, const std::string& method, int64_t predicted_at_ms) {
+  std::vector<Value> r = {run_id,
+                          DateOf(as_of_ms - kDayMs),
+                          d.deal_id,
+                          d.pipeline_id,
+                          d.stage_id,
+                          d.stage_label,
+                          d.owner_id ? Value(d.owner_id) : Value(),
+                          Num(d.amount),
+                          DateOf(d.close_date_ms),
+                          d.forecast_category.empty() ? Value() : Value(d.forecast_category),
+                          d.p_win};
+  for (size_t k = 0; k < horizon; ++k) r.push_back(k < d.p_close.size() ? Value(d.p_close[k]) : Value());
+  for (Value v : std::vector<Value>{d.expected_bookings, d.days_in_stage, d.days_since_activity,
+                                    static_cast<int64_t>(d.contacts_engaged), static_cast<int64_t>(d.close_date_pushes),
+                                    d.slipped_close_date, d.stalled, d.no_activity, d.single_threaded, d.RiskFlags(),
+                                    method, warehouse::TimestampFromMillis(predicted_at_ms)})
+    r.push_back(std::move(v));
+  return r;
+}
+
+std::vector<Column> ForecastModelRunColumns() {
+  return {{"run_id", ColumnType::kText},      {"trained_at", ColumnType::kTimestamp},
+          {"as_of", ColumnType::kDate},       {"period_type", ColumnType::kText},
+          {"period_ends", ColumnType::kJson}, {"method", ColumnType::kText},
+          {"message", ColumnType::kText},     {"artifact", ColumnType::kText}};
+}
+
+namespace {
+
+constexpr const char* kForecastModelFormat = "revlens-forecast-model/1";
+
+/// The forecast_model_runs artifact: the deal model with the cutoff and periods its predictions were made for.
+std::string ForecastModelArtifact(const ForecastReport& rep, int no_activity_days) {
+  nlohmann::json periods = nlohmann::json::array();
+  for (const auto& p : rep.current.periods)
+    periods.push_back({{"label", p.label}, {"start_ms", p.start_ms}, {"end_ms", p.end_ms}});
+  return nlohmann::json{{"format", kForecastModelFormat},
+                        {"run_id", rep.run_id},
+                        {"cutoff_ms", rep.current.cutoff_ms},
+                        {"period", PeriodTypeName(rep.period)},
+                        {"periods", periods},
+                        {"no_activity_days", no_activity_days},
+                        {"deal_model", rep.current.deal_model->Save()}}
+      .dump();
 }
 
 std::vector<Column> ForecastColumns() {
@@ -923,31 +984,14 @@ double MethodValue(const ForecastRow& f, const std::string& m) {
 }  // namespace
 
 void WriteForecastReport(Warehouse& wh, const std::string& schema, const ForecastReport& rep) {
-  const Value at = warehouse::TimestampFromMillis(NowMillis());
+  const int64_t now = NowMillis();
+  const Value at = warehouse::TimestampFromMillis(now);
   const Value as_of = DateOf(rep.as_of_ms - kDayMs);
   const std::string method = rep.current.model.method;
   const size_t H = rep.current.periods.size();
   std::vector<std::vector<Value>> deal_rows, fc_rows, bt_rows;
-  for (const auto& d : rep.current.deals) {
-    std::vector<Value> r = {rep.run_id,
-                            as_of,
-                            d.deal_id,
-                            d.pipeline_id,
-                            d.stage_id,
-                            d.stage_label,
-                            d.owner_id ? Value(d.owner_id) : Value(),
-                            Num(d.amount),
-                            DateOf(d.close_date_ms),
-                            d.forecast_category.empty() ? Value() : Value(d.forecast_category),
-                            d.p_win};
-    for (size_t k = 0; k < H; ++k) r.push_back(k < d.p_close.size() ? Value(d.p_close[k]) : Value());
-    for (Value v : std::vector<Value>{d.expected_bookings, d.days_in_stage, d.days_since_activity,
-                                      static_cast<int64_t>(d.contacts_engaged),
-                                      static_cast<int64_t>(d.close_date_pushes), d.slipped_close_date, d.stalled,
-                                      d.no_activity, d.single_threaded, d.RiskFlags(), method, at})
-      r.push_back(std::move(v));
-    deal_rows.push_back(std::move(r));
-  }
+  for (const auto& d : rep.current.deals)
+    deal_rows.push_back(DealPredictionRow(rep.run_id, rep.as_of_ms, d, H, method, now));
   for (const auto& f : rep.current.rows) {
     fc_rows.push_back({rep.run_id,
                        as_of,
@@ -1006,15 +1050,54 @@ void WriteForecastReport(Warehouse& wh, const std::string& schema, const Forecas
   }
   wh.CreateSchema(schema);
   warehouse::Transaction tx(wh);
-  ResetTable(wh, schema, "deal_predictions", DealColumns(H));
+  ResetTable(wh, schema, "deal_predictions", DealPredictionColumns(H));
   ResetTable(wh, schema, "forecast", ForecastColumns());
-  wh.BulkLoad(schema, "deal_predictions", DealColumns(H), deal_rows);
+  wh.BulkLoad(schema, "deal_predictions", DealPredictionColumns(H), deal_rows);
+  if (rep.current.deal_model) {
+    // The model behind deal_predictions, appended per run (as model_runs): `revlens serve` re-scores one deal with
+    // it when its stage changes.
+    nlohmann::json ends = nlohmann::json::array();
+    for (const auto& p : rep.current.periods) ends.push_back(FormatDate(p.end_ms - kDayMs));
+    wh.CreateTable(schema, "forecast_model_runs", ForecastModelRunColumns());
+    wh.BulkLoad(schema, "forecast_model_runs", ForecastModelRunColumns(),
+                {{rep.run_id, at, as_of, PeriodTypeName(rep.period), ends.dump(), method, rep.current.model.message,
+                  ForecastModelArtifact(rep, rep.no_activity_days)}});
+  }
   wh.BulkLoad(schema, "forecast", ForecastColumns(), fc_rows);
   if (rep.backtest) {
     ResetTable(wh, schema, "forecast_backtest", BacktestColumns());
     wh.BulkLoad(schema, "forecast_backtest", BacktestColumns(), bt_rows);
   }
   tx.Commit();
+}
+
+std::optional<StoredDealModel> LatestDealModel(Warehouse& wh, const std::string& schema) {
+  if (!wh.TableExists(schema, "forecast_model_runs")) return std::nullopt;
+  const auto rs = wh.Query("SELECT artifact FROM " + Ident(schema, "forecast_model_runs") +
+                           " WHERE artifact IS NOT NULL ORDER BY trained_at DESC, run_id DESC LIMIT 1");
+  if (rs.RowCount() == 0) return std::nullopt;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(warehouse::AsString(rs.rows[0][0]));
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidInputError(std::string("forecast_model_runs artifact is not JSON: ") + e.what());
+  }
+  if (!j.is_object() || j.value("format", "") != kForecastModelFormat)
+    throw InvalidInputError("forecast_model_runs artifact: unknown format (run revlens forecast again)");
+  StoredDealModel m;
+  try {
+    m.run_id = j.at("run_id").get<std::string>();
+    m.cutoff_ms = j.at("cutoff_ms").get<int64_t>();
+    m.period = ParsePeriodType(j.at("period").get<std::string>());
+    for (const auto& p : j.at("periods"))
+      m.periods.push_back({p.at("start_ms").get<int64_t>(), p.at("end_ms").get<int64_t>(),
+                           p.at("label").get<std::string>()});
+    m.no_activity_days = j.at("no_activity_days").get<int>();
+    m.model = std::make_shared<const DealModel>(DealModel::Load(j.at("deal_model").get<std::string>()));
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidInputError(std::string("forecast_model_runs artifact: ") + e.what());
+  }
+  return m;
 }
 
 // ------------------------------------------------------------------------------------------------ reports

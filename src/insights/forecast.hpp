@@ -7,6 +7,7 @@
 /// baseline against the bookings that happened.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -95,6 +96,7 @@ struct CutoffForecast {
   std::vector<ForecastRow> rows;
   std::vector<DealForecast> deals;
   DealModelReport model;
+  std::shared_ptr<const DealModel> deal_model;  ///< the model behind `deals` (stored by WriteForecastReport)
   std::vector<NewPipelineInfo> new_pipeline;
   std::vector<std::string> notes;
 };
@@ -146,6 +148,7 @@ struct ForecastReport {
   PeriodType period = PeriodType::kQuarter;
   int draws = 0;
   uint64_t seed = 0;
+  int no_activity_days = 14;
   int64_t as_of_ms = 0;  ///< the cutoff (start of the day after the as-of date)
   CutoffForecast current;
   std::optional<BacktestReport> backtest;
@@ -169,7 +172,40 @@ ForecastReport RunForecast(warehouse::Warehouse& wh, const ForecastOptions& opti
 /// The same on data already loaded (no warehouse; nothing written).
 ForecastReport RunForecastOn(const ForecastData& data, const ForecastOptions& options);
 
-/// Replace deal_predictions and forecast (and forecast_backtest when the report has a backtest) in `schema`.
+/// Replace deal_predictions and forecast (and forecast_backtest when the report has a backtest) in `schema`, and
+/// append the deal model behind deal_predictions to forecast_model_runs.
 void WriteForecastReport(warehouse::Warehouse& wh, const std::string& schema, const ForecastReport& report);
+
+/// The amount the forecast counts for a deal: 0 when empty or above its pipeline's cap (an entry error).
+double CleanAmount(double amount, int pipeline, const std::vector<double>& caps);
+/// 80th percentile of completed visit lengths (days) per stage, from visits that ended before `cutoff_ms`; NaN
+/// below 10 visits (the stalled-in-stage threshold).
+std::vector<double> StallThresholds(const ForecastData& data, int64_t cutoff_ms);
+/// One open deal's prediction row at `cutoff_ms` from its state and the model's prediction (won_by per horizon
+/// end): p_close per period, expected bookings of `amount` (CleanAmount), the risk flags.
+DealForecast MakeDealForecast(const ForecastData& data, const DealRecord& deal, const DealState& state,
+                              const DealPrediction& prediction, int64_t cutoff_ms, double amount, double stall_days,
+                              int no_activity_days);
+/// The columns of deal_predictions for `horizon` periods.
+std::vector<warehouse::Column> DealPredictionColumns(size_t horizon);
+/// One deal_predictions row (DealPredictionColumns(horizon)); `as_of_ms` is the forecast's cutoff.
+std::vector<warehouse::Value> DealPredictionRow(const std::string& run_id, int64_t as_of_ms, const DealForecast& deal,
+                                                size_t horizon, const std::string& method, int64_t predicted_at_ms);
+/// The columns of forecast_model_runs (one row per forecast run: the deal model as an artifact).
+std::vector<warehouse::Column> ForecastModelRunColumns();
+
+/// The deal model of the latest forecast run with what its predictions were made for.
+struct StoredDealModel {
+  std::string run_id;
+  int64_t cutoff_ms = 0;  ///< the run's as-of instant (start of the day after the as-of date)
+  PeriodType period = PeriodType::kQuarter;
+  std::vector<Period> periods;  ///< the periods of deal_predictions' p_close_period_* columns
+  int no_activity_days = 14;
+  std::shared_ptr<const DealModel> model;
+};
+
+/// The newest forecast_model_runs row of `schema`; nothing when no forecast stored a model. Throws
+/// InvalidInputError when its artifact cannot be read.
+std::optional<StoredDealModel> LatestDealModel(warehouse::Warehouse& wh, const std::string& schema);
 
 }  // namespace revlens::insights

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <future>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "core/time_util.hpp"
 #include "insights/stats.hpp"
@@ -130,6 +131,7 @@ DealModel::DealModel(DealModelOptions options) : options_(std::move(options)) {}
 void DealModel::Fit(const ForecastData& data, const OutcomeIndex& outcomes, int64_t T) {
   CheckHistory(data, T, options_);
   report_ = {};
+  codes_ = FeatureCodes::Of(data);
   report_.train_end_ms = T;
   int64_t first = kNever;
   double open_days = 0;
@@ -305,6 +307,16 @@ void DealModel::Fit(const ForecastData& data, const OutcomeIndex& outcomes, int6
 std::vector<DealPrediction> DealModel::Predict(const ForecastData& data, const OutcomeIndex& outcomes,
                                                const std::vector<size_t>& deals, const std::vector<DealState>& states,
                                                int64_t cutoff, const std::vector<int64_t>& ends) const {
+  std::vector<const DealRecord*> records;
+  records.reserve(deals.size());
+  for (size_t i : deals) records.push_back(&data.deals[i]);
+  return Predict(data, outcomes, records, states, cutoff, ends);
+}
+
+std::vector<DealPrediction> DealModel::Predict(const ForecastData& data, const OutcomeIndex& outcomes,
+                                               const std::vector<const DealRecord*>& deals,
+                                               const std::vector<DealState>& states, int64_t cutoff,
+                                               const std::vector<int64_t>& ends) const {
   if (!full_) throw InvalidInputError("DealModel::Predict before Fit");
   const size_t per = ends.size() + 1, width = DealFeatureCount() + kHorizonFeatures;
   Rows rows;
@@ -312,8 +324,7 @@ std::vector<DealPrediction> DealModel::Predict(const ForecastData& data, const O
   rows.x.resize(deals.size() * per * width);
   std::vector<float> base(DealFeatureCount());
   for (size_t i = 0; i < deals.size(); ++i) {
-    const DealRecord& d = data.deals[deals[i]];
-    DealFeatures(data, outcomes, d, states[i], cutoff, base.data());
+    DealFeatures(data, outcomes, *deals[i], states[i], cutoff, base.data());
     for (size_t k = 0; k < per; ++k) {
       float* row = rows.x.data() + (i * per + k) * width;
       std::copy(base.begin(), base.end(), row);
@@ -347,6 +358,158 @@ std::vector<DealPrediction> DealModel::Predict(const ForecastData& data, const O
     }
   }
   return out;
+}
+
+// ------------------------------------------------------------------------------------------------ persistence
+
+FeatureCodes FeatureCodes::Of(const ForecastData& data) {
+  return {data.pipelines,           data.industry_vocabulary, data.size_band_vocabulary,
+          data.seniority_vocabulary, data.source_vocabulary,   data.tech_vocabulary};
+}
+
+void AlignCodes(ForecastData& data, const FeatureCodes& codes) {
+  if (FeatureCodes::Of(data) == codes) return;
+  // Pipelines: the model's order first, then any the model never saw.
+  std::vector<int> pipeline_to(data.pipelines.size(), -1);
+  std::vector<std::string> pipelines = codes.pipelines, labels = codes.pipelines;
+  std::vector<int> open_count(codes.pipelines.size(), 0);
+  for (size_t p = 0; p < data.pipelines.size(); ++p) {
+    const auto it = std::find(pipelines.begin(), pipelines.end(), data.pipelines[p]);
+    const auto at = static_cast<size_t>(it - pipelines.begin());
+    if (it == pipelines.end()) {
+      pipelines.push_back(data.pipelines[p]);
+      labels.push_back(data.pipelines[p]);
+      open_count.push_back(0);
+    }
+    pipeline_to[p] = static_cast<int>(at);
+    if (p < data.pipeline_labels.size()) labels[at] = data.pipeline_labels[p];
+    if (p < data.open_stage_count.size()) open_count[at] = data.open_stage_count[p];
+  }
+  const auto MapCode = [](const std::vector<std::string>& from, const std::vector<std::string>& to, int code) {
+    if (code < 0 || static_cast<size_t>(code) >= from.size()) return -1;
+    const auto it = std::find(to.begin(), to.end(), from[static_cast<size_t>(code)]);
+    return it == to.end() ? -1 : static_cast<int>(it - to.begin());
+  };
+  const auto Pipeline = [&](int p) { return p < 0 ? p : pipeline_to[static_cast<size_t>(p)]; };
+  for (auto& d : data.deals) {
+    d.pipeline = Pipeline(d.pipeline);
+    for (auto& e : d.pipelines) e.value = Pipeline(e.value);
+    d.industry = MapCode(data.industry_vocabulary, codes.industry, d.industry);
+    d.size_band = MapCode(data.size_band_vocabulary, codes.size_band, d.size_band);
+    d.seniority = MapCode(data.seniority_vocabulary, codes.seniority, d.seniority);
+    d.lead_source = MapCode(data.source_vocabulary, codes.source, d.lead_source);
+    std::vector<int> tech;
+    for (int t : d.tech)
+      if (const int c = MapCode(data.tech_vocabulary, codes.tech, t); c >= 0) tech.push_back(c);
+    d.tech = std::move(tech);
+  }
+  data.pipelines = std::move(pipelines);
+  data.pipeline_labels = std::move(labels);
+  data.open_stage_count = std::move(open_count);
+  data.industry_vocabulary = codes.industry;
+  data.size_band_vocabulary = codes.size_band;
+  data.seniority_vocabulary = codes.seniority;
+  data.source_vocabulary = codes.source;
+  data.tech_vocabulary = codes.tech;
+}
+
+namespace {
+
+constexpr const char* kDealModelFormat = "revlens-deal-model/1";
+
+nlohmann::json CodesJson(const FeatureCodes& c) {
+  return {{"pipelines", c.pipelines}, {"industry", c.industry}, {"size_band", c.size_band},
+          {"seniority", c.seniority}, {"source", c.source},     {"tech", c.tech}};
+}
+
+}  // namespace
+
+std::string DealModel::Save() const {
+  if (!full_ || !stage_) throw InvalidInputError("DealModel::Save before Fit");
+  const DealModelReport& r = report_;
+  nlohmann::json j = {
+      {"format", kDealModelFormat},
+      {"options",
+       {{"period", PeriodTypeName(options_.period)},
+        {"horizon_periods", options_.horizon_periods},
+        {"eventual_lag_days", options_.eventual_lag_days}}},
+      {"report",
+       {{"method", r.method},
+        {"message", r.message},
+        {"train_end_ms", r.train_end_ms},
+        {"won", r.won},
+        {"lost", r.lost},
+        {"train_rows", r.train_rows},
+        {"holdout_rows", r.holdout_rows},
+        {"holdout_deals", r.holdout_deals},
+        {"step_days", r.step_days},
+        {"rounds", r.rounds},
+        {"stage_rounds", r.stage_rounds},
+        {"holdout_auc", r.holdout_auc},
+        {"holdout_auc_low", r.holdout_auc_low},
+        {"holdout_auc_high", r.holdout_auc_high},
+        {"stage_auc", r.stage_auc},
+        {"gain_low", r.gain_low},
+        {"gain_high", r.gain_high},
+        {"calibrated", r.calibrated}}},
+      {"codes", CodesJson(codes_)},
+      {"eventual_platt", eventual_platt_},
+      {"horizon_platt", horizon_platt_},
+      {"full", full_->Save()},
+      {"stage", stage_->Save()}};
+  return j.dump();
+}
+
+DealModel DealModel::Load(const std::string& artifact) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(artifact);
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidInputError(std::string("deal model artifact is not JSON: ") + e.what());
+  }
+  if (!j.is_object() || j.value("format", "") != kDealModelFormat)
+    throw InvalidInputError("deal model artifact: unknown format (run revlens forecast again)");
+  try {
+    DealModelOptions o;
+    const auto& jo = j.at("options");
+    o.period = ParsePeriodType(jo.at("period").get<std::string>());
+    o.horizon_periods = jo.at("horizon_periods").get<int>();
+    o.eventual_lag_days = jo.at("eventual_lag_days").get<int64_t>();
+    DealModel m(o);
+    const auto& jr = j.at("report");
+    DealModelReport& r = m.report_;
+    r.method = jr.at("method").get<std::string>();
+    r.message = jr.at("message").get<std::string>();
+    r.train_end_ms = jr.at("train_end_ms").get<int64_t>();
+    r.won = jr.at("won").get<int64_t>();
+    r.lost = jr.at("lost").get<int64_t>();
+    r.train_rows = jr.at("train_rows").get<size_t>();
+    r.holdout_rows = jr.at("holdout_rows").get<size_t>();
+    r.holdout_deals = jr.at("holdout_deals").get<size_t>();
+    r.step_days = jr.at("step_days").get<int>();
+    r.rounds = jr.at("rounds").get<int>();
+    r.stage_rounds = jr.at("stage_rounds").get<int>();
+    r.holdout_auc = jr.at("holdout_auc").get<double>();
+    r.holdout_auc_low = jr.at("holdout_auc_low").get<double>();
+    r.holdout_auc_high = jr.at("holdout_auc_high").get<double>();
+    r.stage_auc = jr.at("stage_auc").get<double>();
+    r.gain_low = jr.at("gain_low").get<double>();
+    r.gain_high = jr.at("gain_high").get<double>();
+    r.calibrated = jr.at("calibrated").get<bool>();
+    const auto& jc = j.at("codes");
+    m.codes_ = {jc.at("pipelines").get<std::vector<std::string>>(), jc.at("industry").get<std::vector<std::string>>(),
+                jc.at("size_band").get<std::vector<std::string>>(), jc.at("seniority").get<std::vector<std::string>>(),
+                jc.at("source").get<std::vector<std::string>>(),    jc.at("tech").get<std::vector<std::string>>()};
+    m.eventual_platt_ = j.at("eventual_platt").get<std::vector<double>>();
+    m.horizon_platt_ = j.at("horizon_platt").get<std::vector<double>>();
+    m.full_ = std::make_unique<GbmClassifier>(GbmClassifier::Load(j.at("full").get<std::string>(), o.gbm));
+    m.stage_ = std::make_unique<GbmClassifier>(GbmClassifier::Load(j.at("stage").get<std::string>(), o.gbm));
+    return m;
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidInputError(std::string("deal model artifact: ") + e.what());
+  } catch (const GbmError& e) {
+    throw InvalidInputError(std::string("deal model artifact: ") + e.what());
+  }
 }
 
 // ------------------------------------------------------------------------------------------------ NewDealModel

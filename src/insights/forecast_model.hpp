@@ -59,6 +59,21 @@ struct DealModelReport {
   bool calibrated = false;
 };
 
+/// The codes the deal features carry (the pipeline's index, the categorical attributes' codes), as the training
+/// data had them. A model predicts only on data coded the same way: data loaded later (after another build) goes
+/// through AlignCodes first.
+struct FeatureCodes {
+  std::vector<std::string> pipelines, industry, size_band, seniority, source, tech;
+  /// The codes of `data`.
+  static FeatureCodes Of(const ForecastData& data);
+  bool operator==(const FeatureCodes&) const = default;
+};
+
+/// Recode `data` to `codes`: the model's pipelines first in its order (others after), attribute codes mapped by
+/// value (-1 for a value the model never saw), technologies kept where the model has them. Nothing changes when
+/// the codes are already the same.
+void AlignCodes(ForecastData& data, const FeatureCodes& codes);
+
 /// A deal's predicted outcome at a cutoff.
 struct DealPrediction {
   double p_win = 0;            ///< P(won eventually)
@@ -76,13 +91,30 @@ class DealModel {
   std::vector<DealPrediction> Predict(const ForecastData& data, const OutcomeIndex& outcomes,
                                       const std::vector<size_t>& deals, const std::vector<DealState>& states,
                                       int64_t cutoff_ms, const std::vector<int64_t>& horizon_ends) const;
+  /// The same for deal records given directly (a deal updated since `data` was loaded, or not in it yet; its
+  /// attribute codes must be `data`'s).
+  std::vector<DealPrediction> Predict(const ForecastData& data, const OutcomeIndex& outcomes,
+                                      const std::vector<const DealRecord*>& deals,
+                                      const std::vector<DealState>& states, int64_t cutoff_ms,
+                                      const std::vector<int64_t>& horizon_ends) const;
   const DealModelReport& Report() const { return report_; }
   /// True when the stage-rates fallback is in use.
   bool Fallback() const { return report_.method != "model"; }
+  const DealModelOptions& Options() const { return options_; }
+  /// The feature codes of the data it was trained on.
+  const FeatureCodes& Codes() const { return codes_; }
+
+  /// Serialize what Predict reads (both boosters, the Platt maps, the method, the options and the feature codes)
+  /// as JSON. Throws InvalidInputError before Fit.
+  std::string Save() const;
+  /// Restore a model written by Save(): it predicts exactly as the saved one. Throws InvalidInputError on an
+  /// artifact it cannot read.
+  static DealModel Load(const std::string& artifact);
 
  private:
   DealModelOptions options_;
   DealModelReport report_;
+  FeatureCodes codes_;
   std::unique_ptr<GbmClassifier> full_, stage_;
   std::vector<double> eventual_platt_, horizon_platt_;  ///< Platt scaling: a + b * logit(p); empty = none
 };

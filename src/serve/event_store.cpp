@@ -101,6 +101,9 @@ EventStore::EventStore(const std::string& url, std::string schema)
                text_ + ", mirrored BOOLEAN NOT NULL DEFAULT FALSE)");
   db_->Execute("CREATE TABLE IF NOT EXISTS " + T("deal_flags") + " (deal_id " + big + " PRIMARY KEY, dealstage " +
                text_ + ", changed_at " + big + ", event_id " + big + ", mirrored BOOLEAN NOT NULL DEFAULT FALSE)");
+  db_->Execute("CREATE TABLE IF NOT EXISTS " + T("deal_predictions") + " (deal_id " + big +
+               " PRIMARY KEY, predicted_at " + big + ", event_id " + big + ", prediction " + text_ +
+               ", mirrored BOOLEAN NOT NULL DEFAULT FALSE)");
 }
 
 EventStore::~EventStore() = default;
@@ -244,6 +247,32 @@ void EventStore::FlagDeal(const DealFlag& f) {
   tx.Commit();
 }
 
+void EventStore::RecordDealPrediction(const DealPredictionRecord& p) {
+  std::lock_guard lock(mu_);
+  warehouse::Transaction tx(*db_);
+  const auto rs = db_->Query("SELECT predicted_at, prediction FROM " + T("deal_predictions") +
+                             " WHERE deal_id = " + Num(p.deal_id));
+  // A later prediction stays; the same one again (the event reprocessed) changes nothing, not even the mirror flag.
+  if (!rs.rows.empty() && (Int(rs.rows[0][0]) > p.predicted_at_ms ||
+                           (Int(rs.rows[0][0]) == p.predicted_at_ms && Str(rs.rows[0][1]) == p.prediction)))
+    return;
+  db_->Execute("DELETE FROM " + T("deal_predictions") + " WHERE deal_id = " + Num(p.deal_id));
+  db_->Execute("INSERT INTO " + T("deal_predictions") + " (deal_id, predicted_at, event_id, prediction) VALUES (" +
+               Num(p.deal_id) + "," + Num(p.predicted_at_ms) + "," + Num(p.event_id) + "," + Lit(p.prediction) + ")");
+  tx.Commit();
+}
+
+std::vector<StageChange> EventStore::DealStageChanges(int64_t deal_id, int64_t upto_ms) {
+  std::lock_guard lock(mu_);
+  const auto rs = db_->Query("SELECT occurred_at, property_value FROM " + T("webhook_events") + " WHERE object_id = " +
+                             Num(deal_id) + " AND property_name = 'dealstage' AND occurred_at <= " + Num(upto_ms) +
+                             " AND (subscription_type = 'deal.propertyChange' OR (subscription_type = "
+                             "'object.propertyChange' AND object_type_id = '0-3')) ORDER BY occurred_at, event_id");
+  std::vector<StageChange> out;
+  for (const auto& r : rs.rows) out.push_back({Int(r[0]), Str(r[1])});
+  return out;
+}
+
 std::vector<SentAlert> EventStore::UnmirroredAlerts() {
   std::lock_guard lock(mu_);
   const auto rs = db_->Query(
@@ -278,7 +307,17 @@ std::vector<DealFlag> EventStore::UnmirroredDealFlags() {
   return out;
 }
 
-void EventStore::MarkMirrored(const std::vector<SentAlert>& alerts, const std::vector<DealFlag>& deals) {
+std::vector<DealPredictionRecord> EventStore::UnmirroredDealPredictions() {
+  std::lock_guard lock(mu_);
+  const auto rs = db_->Query("SELECT deal_id, predicted_at, event_id, prediction FROM " + T("deal_predictions") +
+                             " WHERE NOT mirrored ORDER BY deal_id");
+  std::vector<DealPredictionRecord> out;
+  for (const auto& r : rs.rows) out.push_back({Int(r[0]), Int(r[1]), Int(r[2]), Str(r[3])});
+  return out;
+}
+
+void EventStore::MarkMirrored(const std::vector<SentAlert>& alerts, const std::vector<DealFlag>& deals,
+                              const std::vector<DealPredictionRecord>& predictions) {
   std::lock_guard lock(mu_);
   warehouse::Transaction tx(*db_);
   for (const auto& a : alerts) {
@@ -288,6 +327,10 @@ void EventStore::MarkMirrored(const std::vector<SentAlert>& alerts, const std::v
   for (const auto& d : deals) {
     db_->Execute("UPDATE " + T("deal_flags") + " SET mirrored = TRUE WHERE deal_id = " + Num(d.deal_id) +
                  " AND changed_at = " + Num(d.changed_at_ms));
+  }
+  for (const auto& p : predictions) {
+    db_->Execute("UPDATE " + T("deal_predictions") + " SET mirrored = TRUE WHERE deal_id = " + Num(p.deal_id) +
+                 " AND predicted_at = " + Num(p.predicted_at_ms) + " AND prediction = " + Lit(p.prediction));
   }
   tx.Commit();
 }

@@ -49,6 +49,21 @@ struct DealFlag {
   int64_t event_id = 0;
 };
 
+/// A deal's live prediction (its deal_predictions row, serialized by serve/live_deals.hpp), waiting for its copy
+/// into the warehouse.
+struct DealPredictionRecord {
+  int64_t deal_id = 0;
+  int64_t predicted_at_ms = 0;  ///< the instant the prediction is for (the stage change)
+  int64_t event_id = 0;
+  std::string prediction;  ///< JSON
+};
+
+/// A dated stage of a deal, from the stored dealstage events.
+struct StageChange {
+  int64_t occurred_at_ms = 0;
+  std::string dealstage;
+};
+
 /// An alert delivery remembered for dedupe (and copied into the warehouse's `alerts` table).
 struct SentAlert {
   std::string alert_key, rule, entity, channel, destination, status, error, payload;
@@ -90,11 +105,19 @@ class EventStore {
   void RecordAlerts(const std::vector<SentAlert>& alerts);
   /// Flag a deal (replacing an older flag of the same deal; not yet mirrored).
   void FlagDeal(const DealFlag& flag);
+  /// Remember a deal's live prediction, replacing the deal's earlier one unless that one is for a later instant (a
+  /// replayed older event does not undo a newer stage); not yet mirrored.
+  void RecordDealPrediction(const DealPredictionRecord& prediction);
+  /// The stage changes of `deal_id` received as `deal.propertyChange` events (`dealstage`) that occurred at or
+  /// before `upto_ms`, oldest first.
+  std::vector<StageChange> DealStageChanges(int64_t deal_id, int64_t upto_ms);
   /// Rows not yet copied into the warehouse.
   std::vector<SentAlert> UnmirroredAlerts();
   std::vector<DealFlag> UnmirroredDealFlags();
-  /// Mark every row read by the two calls above (up to `alerts_upto` / deal ids) as copied.
-  void MarkMirrored(const std::vector<SentAlert>& alerts, const std::vector<DealFlag>& deals);
+  std::vector<DealPredictionRecord> UnmirroredDealPredictions();
+  /// Mark every row read by the calls above as copied (a row replaced meanwhile stays unmirrored).
+  void MarkMirrored(const std::vector<SentAlert>& alerts, const std::vector<DealFlag>& deals,
+                    const std::vector<DealPredictionRecord>& predictions = {});
 
   StoreCounts Counts();
   /// Every stored event id (tests and the benchmark compare it with what was sent).

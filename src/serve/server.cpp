@@ -17,6 +17,8 @@
 #include "deliver/targets.hpp"
 #include "hubspot/signature.hpp"
 #include "insights/compete.hpp"
+#include "insights/forecast.hpp"
+#include "serve/live_deals.hpp"
 #include "serve/live_scoring.hpp"
 
 namespace revlens::serve {
@@ -108,6 +110,7 @@ json ServeStats::ToJson() const {
           {"alerts_sent", alerts_sent},
           {"alerts_deduplicated", alerts_deduplicated},
           {"deals_flagged", deals_flagged},
+          {"deals_predicted", deals_predicted},
           {"ignored", ignored},
           {"failures", failures},
           {"model_refreshes", model_refreshes},
@@ -336,6 +339,8 @@ void ServeServer::Refresh(bool force) {
   try {
     scorer_ = LiveScorer::Load(*wh, options_.model_schema);
     if (!scorer_->HasModel()) Log(scorer_->Reason());
+    deal_forecaster_ = LiveDealForecaster::Load(*wh, options_.model_schema);
+    if (!deal_forecaster_->HasModel()) Log("deal predictions: " + deal_forecaster_->Reason());
     std::vector<std::string> values;
     if (wh->TableExists(options_.model_schema, "deals"))
       values = insights::CompetitorPropertyValues(insights::LoadCompeteDeals(*wh, options_.model_schema));
@@ -359,11 +364,13 @@ void ServeServer::Refresh(bool force) {
 
 void ServeServer::Mirror() {
   const auto now = Clock::now();
-  if (now - last_mirror_ < options_.mirror_interval) return;
+  if (!mirror_now_ && now - last_mirror_ < options_.mirror_interval) return;
   last_mirror_ = now;
+  mirror_now_ = false;  // a failed copy retries after mirror_interval
   const auto alerts = store_->UnmirroredAlerts();
   const auto deals = store_->UnmirroredDealFlags();
-  if (alerts.empty() && deals.empty()) return;
+  const auto predictions = store_->UnmirroredDealPredictions();
+  if (alerts.empty() && deals.empty() && predictions.empty()) return;
   try {
     auto wh = options_.open_warehouse();
     const std::string& schema = options_.model_schema;
@@ -391,14 +398,42 @@ void ServeServer::Mirror() {
         rows.push_back({d.deal_id, d.dealstage, warehouse::TimestampFromMillis(d.changed_at_ms), flagged});
       wh->BulkLoad(schema, "deal_forecast_flags", DealFlagColumns(), rows);
     }
+    if (!predictions.empty()) {
+      // Each deal's row of deal_predictions replaced by its live one, matched to the table's columns by name (the
+      // table is the last forecast run's; `revlens forecast` replaces it whole again).
+      std::vector<LiveDealPrediction> live;
+      for (const auto& p : predictions) live.push_back(LiveDealPrediction::FromJson(p.prediction));
+      auto cols = wh->Columns(schema, "deal_predictions");
+      if (cols.empty()) {
+        cols = insights::DealPredictionColumns(live.front().horizon);
+        wh->CreateTable(schema, "deal_predictions", cols);
+      }
+      std::vector<std::vector<Value>> rows;
+      std::string ids;
+      for (const auto& p : live) {
+        const auto names = insights::DealPredictionColumns(p.horizon);
+        const auto values = p.Row();
+        std::vector<Value> row;
+        for (const auto& c : cols) {
+          const auto it = std::find_if(names.begin(), names.end(), [&](const Column& n) { return n.name == c.name; });
+          row.push_back(it == names.end() ? Value() : values[static_cast<size_t>(it - names.begin())]);
+        }
+        rows.push_back(std::move(row));
+        ids += (ids.empty() ? "" : ",") + std::to_string(p.forecast.deal_id);
+      }
+      wh->Execute("DELETE FROM " + Warehouse::QualifiedName(schema, "deal_predictions") + " WHERE deal_id IN (" +
+                  ids + ")");
+      wh->BulkLoad(schema, "deal_predictions", cols, rows);
+    }
     tx.Commit();
-    store_->MarkMirrored(alerts, deals);
+    store_->MarkMirrored(alerts, deals, predictions);
     std::lock_guard lock(stats_mu_);
-    stats_.mirrored += static_cast<int64_t>(alerts.size() + deals.size());
+    stats_.mirrored += static_cast<int64_t>(alerts.size() + deals.size() + predictions.size());
   } catch (const Error& e) {
     std::lock_guard lock(stats_mu_);
     ++stats_.warehouse_busy;
-    Log(std::string("warehouse not available for copying alerts and deal flags, will retry: ") + e.what());
+    Log(std::string("warehouse not available for copying alerts, deal flags and predictions, will retry: ") +
+        e.what());
   }
 }
 
@@ -450,6 +485,7 @@ std::map<int64_t, std::string> ServeServer::Process(const std::vector<StoredEven
   std::map<int64_t, std::vector<int64_t>> events_of_contact;
   std::vector<std::pair<std::string, int64_t>> engagements;
   std::map<std::pair<std::string, int64_t>, std::vector<int64_t>> events_of_engagement;
+  std::vector<WebhookEvent> stage_changes;
   for (const auto& s : batch) {
     const auto& e = s.event;
     const auto [type, kind] = EventKind(e);
@@ -463,10 +499,7 @@ std::map<int64_t, std::string> ServeServer::Process(const std::vector<StoredEven
       if (events_of_contact[e.object_id].empty()) contacts.push_back(e.object_id);
       events_of_contact[e.object_id].push_back(e.event_id);
     } else if (type == "deal" && kind == "propertyChange" && e.property_name == "dealstage") {
-      store_->FlagDeal({e.object_id, e.property_value, e.occurred_at_ms, e.event_id});
-      outcomes[e.event_id] = "flagged for the next forecast run";
-      std::lock_guard lock(stats_mu_);
-      ++stats_.deals_flagged;
+      stage_changes.push_back(e);
     } else if ((type == "note" || type == "email" || type == "call" || type == "meeting") &&
                (kind == "creation" || kind == "propertyChange")) {
       const std::pair<std::string, int64_t> key{type + "s", e.object_id};
@@ -505,6 +538,8 @@ std::map<int64_t, std::string> ServeServer::Process(const std::vector<StoredEven
     for (const auto& [contact, outcome] : per_contact)
       for (int64_t id : events_of_contact[contact]) outcomes[id] = outcome;
   }
+
+  if (!stage_changes.empty()) ProcessDealStages(stage_changes, outcomes);
 
   if (!engagements.empty()) {
     std::map<std::pair<std::string, int64_t>, std::string> per_object;
@@ -629,6 +664,84 @@ void ServeServer::ProcessContacts(const std::vector<int64_t>& ids, std::map<int6
   std::lock_guard lock(stats_mu_);
   for (const auto& [id, o] : outcome)
     if (o == "scored, unchanged") ++stats_.contacts_scored;
+}
+
+void ServeServer::ProcessDealStages(const std::vector<WebhookEvent>& events, std::map<int64_t, std::string>& outcomes) {
+  if (!deal_forecaster_) {
+    // As for contacts: the warehouse has not been read yet (held by `revlens run`); the events wait for the model.
+    Log("deal stage changes wait for the forecast model: the warehouse has not been read yet");
+    return;
+  }
+  const auto forecaster = deal_forecaster_;
+  const std::string flagged = "; flagged for the next forecast run";
+  for (const auto& e : events) {
+    // The flag stays whatever happens next: the quarter totals (P10/P50/P90) need the next forecast run.
+    const auto Flag = [&] {
+      store_->FlagDeal({e.object_id, e.property_value, e.occurred_at_ms, e.event_id});
+      std::lock_guard lock(stats_mu_);
+      ++stats_.deals_flagged;
+    };
+    if (!forecaster->HasModel()) {
+      Flag();
+      const std::string why = forecaster->Reason();
+      outcomes[e.event_id] = (why.starts_with("no model") ? why : "no model: " + why) + flagged;
+      std::lock_guard lock(stats_mu_);
+      ++stats_.no_model;
+      continue;
+    }
+    if (!client_) {
+      Flag();
+      outcomes[e.event_id] = "not predicted: no HubSpot token" + flagged;
+      continue;
+    }
+    LiveDeal deal;
+    deal.id = e.object_id;
+    try {
+      const auto r = client_->Get("/crm/v3/objects/deals/" + std::to_string(e.object_id) +
+                                  "?properties=" + Join(LiveDealForecaster::DealProperties(), ","));
+      const json props = json::parse(r.body).value("properties", json::object());
+      for (const auto& [k, v] : props.items())
+        if (v.is_string()) deal.properties[k] = v.get<std::string>();
+    } catch (const HubSpotApiError& err) {
+      if (err.Status() != 404) {
+        // HubSpot failing: this event and the later ones stay pending and are retried.
+        Log(std::string("reading a deal failed, will retry: ") + err.what());
+        std::lock_guard lock(stats_mu_);
+        ++stats_.failures;
+        return;
+      }
+      Flag();
+      outcomes[e.event_id] = "not found in HubSpot (deleted or merged)" + flagged;
+      continue;
+    } catch (const std::exception& err) {
+      Log(std::string("reading a deal failed, will retry: ") + err.what());
+      std::lock_guard lock(stats_mu_);
+      ++stats_.failures;
+      return;
+    }
+    Flag();
+    std::string why;
+    const auto record =
+        forecaster->RecordAt(deal, store_->DealStageChanges(e.object_id, e.occurred_at_ms), e.occurred_at_ms, why);
+    if (!record) {
+      outcomes[e.event_id] = "not predicted: " + why + flagged;
+      continue;
+    }
+    LiveDealPrediction p;
+    try {
+      p = forecaster->Predict(*record, e.occurred_at_ms);
+    } catch (const InvalidInputError& err) {
+      outcomes[e.event_id] = std::string("not predicted: ") + err.what() + flagged;
+      continue;
+    }
+    store_->RecordDealPrediction({e.object_id, e.occurred_at_ms, e.event_id, p.ToJson()});
+    mirror_now_ = true;
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "predicted p_win %.3f (%s)", p.forecast.p_win, p.forecast.stage_id.c_str());
+    outcomes[e.event_id] = buf + flagged;
+    std::lock_guard lock(stats_mu_);
+    ++stats_.deals_predicted;
+  }
 }
 
 void ServeServer::ProcessEngagements(const std::vector<std::pair<std::string, int64_t>>& objects,

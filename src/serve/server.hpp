@@ -11,10 +11,11 @@
 /// with the latest lead model (LiveScorer) and their revlens_* properties written back by batch update, changed
 /// values only; engagements (notes, emails, calls, meetings) that mention a competitor on an open deal raise the
 /// `competitor_on_deal` alert (Slack + outbound webhooks, once per deal and competitor, remembered in the store and
-/// copied into the warehouse's `alerts` table, which `revlens alert` also reads); a deal stage change flags the
-/// deal in `deal_forecast_flags` for the next forecast run (the deal model is trained per run and not stored, so one
-/// deal cannot be re-scored alone). Each event is marked processed after its effects; effects are idempotent, so
-/// an event processed again after a crash changes nothing.
+/// copied into the warehouse's `alerts` table, which `revlens alert` also reads); a deal stage change re-predicts
+/// the deal with the latest forecast's stored deal model (LiveDealForecaster) into its deal_predictions row
+/// (method `live`) and flags it in `deal_forecast_flags` for the next forecast run (the quarter totals). Each event
+/// is marked processed after its effects; effects are idempotent, so an event processed again after a crash
+/// changes nothing.
 ///
 /// The warehouse (model, competitor history, alerts) is opened only for a refresh or a copy and closed at once,
 /// waiting a bounded time on a DuckDB lock held by `revlens run` or `dashboard`; while it stays locked the worker
@@ -45,6 +46,7 @@ class Server;
 namespace revlens::serve {
 
 class LiveScorer;
+class LiveDealForecaster;
 
 /// Everything `revlens serve` can be told.
 struct ServeOptions {
@@ -69,7 +71,8 @@ struct ServeOptions {
   bool process = true;       ///< run the worker (false: receive and store only)
   size_t claim_batch = 500;  ///< events the worker takes at once
   std::chrono::milliseconds refresh_interval{10 * 60 * 1000};  ///< reload the model and dictionary
-  std::chrono::milliseconds mirror_interval{5000};             ///< copy alerts and deal flags into the warehouse
+  /// Copy alerts and deal flags into the warehouse at most this often; live deal predictions are copied at once.
+  std::chrono::milliseconds mirror_interval{5000};
   std::chrono::milliseconds retry_delay{1000};                 ///< after HubSpot or the warehouse failed
   deliver::RetryPolicy delivery{4, std::chrono::milliseconds(500), std::chrono::milliseconds(30000),
                                 std::chrono::milliseconds(10000)};
@@ -83,7 +86,7 @@ struct ServeStats {
   int64_t requests = 0, rejected = 0, bad_requests = 0, store_errors = 0;
   int64_t events_received = 0, events_new = 0, duplicates = 0;
   int64_t processed = 0, contacts_scored = 0, properties_written = 0, no_model = 0, alerts_sent = 0,
-          alerts_deduplicated = 0, deals_flagged = 0, ignored = 0, failures = 0;
+          alerts_deduplicated = 0, deals_flagged = 0, deals_predicted = 0, ignored = 0, failures = 0;
   int64_t model_refreshes = 0, warehouse_busy = 0, mirrored = 0;
   nlohmann::json ToJson() const;
 };
@@ -121,6 +124,8 @@ class ServeServer {
   void ProcessContacts(const std::vector<int64_t>& ids, std::map<int64_t, std::string>& outcome_of_contact);
   void ProcessEngagements(const std::vector<std::pair<std::string, int64_t>>& objects,
                           std::map<std::pair<std::string, int64_t>, std::string>& outcome);
+  /// Stage changes: predict the deal again (when a forecast model is stored) and flag it; outcomes per event id.
+  void ProcessDealStages(const std::vector<WebhookEvent>& events, std::map<int64_t, std::string>& outcomes);
   void Log(const std::string& line) const;
 
   ServeOptions options_;
@@ -142,6 +147,8 @@ class ServeServer {
   std::condition_variable work_cv_;
   bool work_signal_ = false;
   std::shared_ptr<const LiveScorer> scorer_;
+  std::shared_ptr<const LiveDealForecaster> deal_forecaster_;
+  bool mirror_now_ = false;  ///< a live deal prediction waits for its copy: do not wait for mirror_interval
   std::unique_ptr<insights::MentionScanner> scanner_;
   std::set<std::string> warehouse_alert_keys_;  ///< competitor_on_deal keys `revlens alert` already sent
   bool properties_ready_ = false;

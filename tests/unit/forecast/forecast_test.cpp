@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -307,6 +308,84 @@ TEST(ForecastNoSignal, EffectsOffFallsBackToStageRates) {
   EXPECT_NE(r.current.model.message.find("stage conversion rates"), std::string::npos);
 }
 
+// The deal model a forecast run stores (forecast_model_runs) predicts exactly as the one it trained: `revlens serve`
+// re-predicts one deal with it when the deal's stage changes.
+TEST(ForecastModelArtifact, SaveThenLoadPredictsTheSame) {
+  Demo& demo = SharedDemo();
+  const ForecastData data = TruncateAt(demo.data, demo.data.as_of_ms);
+  const int64_t cutoff = data.as_of_ms;
+  const OutcomeIndex outcomes(data);
+  DealModel model;
+  model.Fit(data, outcomes, cutoff);
+  const std::string artifact = model.Save();
+  const DealModel loaded = DealModel::Load(artifact);
+  EXPECT_EQ(loaded.Report().method, model.Report().method);
+  EXPECT_EQ(loaded.Report().message, model.Report().message);
+  EXPECT_TRUE(loaded.Codes() == model.Codes());
+  EXPECT_TRUE(loaded.Codes() == FeatureCodes::Of(data));
+  EXPECT_EQ(loaded.Save(), artifact) << "a loaded model saves to the same artifact";
+  std::vector<size_t> open;
+  std::vector<DealState> states;
+  for (size_t i = 0; i < data.deals.size(); ++i) {
+    DealState st = StateAt(data, data.deals[i], cutoff);
+    if (!st.exists || !st.open) continue;
+    open.push_back(i);
+    states.push_back(st);
+  }
+  ASSERT_GT(open.size(), 50u);
+  std::vector<int64_t> ends;
+  const Period p0 = PeriodContaining(cutoff, PeriodType::kQuarter);
+  for (int k = 0; k < 3; ++k) ends.push_back(ShiftPeriod(p0, PeriodType::kQuarter, k).end_ms);
+  const auto a = model.Predict(data, outcomes, open, states, cutoff, ends);
+  const auto b = loaded.Predict(data, outcomes, open, states, cutoff, ends);
+  ASSERT_EQ(a.size(), b.size());
+  double spread = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].p_win, b[i].p_win) << "deal " << data.deals[open[i]].deal_id;
+    EXPECT_EQ(a[i].won_by, b[i].won_by) << "deal " << data.deals[open[i]].deal_id;
+    spread = std::max(spread, std::abs(a[i].p_win - a[0].p_win));
+  }
+  EXPECT_GT(spread, 0.05) << "the predictions do not vary: the comparison proves nothing";
+  EXPECT_THROW(DealModel::Load("{\"format\": \"something else\"}"), InvalidInputError);
+  EXPECT_THROW(DealModel::Load("not json"), InvalidInputError);
+}
+
+// Data loaded after another build is recoded to the model's codes: every deal keeps its pipeline, attributes and
+// technologies (by value), and values the model never saw become unknown.
+TEST(ForecastModelArtifact, AlignCodesKeepsValues) {
+  const ForecastData& d = SharedDemo().data;
+  FeatureCodes codes = FeatureCodes::Of(d);
+  for (auto* v : {&codes.pipelines, &codes.industry, &codes.size_band, &codes.seniority, &codes.source, &codes.tech})
+    std::reverse(v->begin(), v->end());
+  ASSERT_FALSE(codes.tech.empty());
+  const std::string dropped = codes.tech.back();
+  codes.tech.pop_back();
+  ForecastData a = d;
+  AlignCodes(a, codes);
+  EXPECT_TRUE(FeatureCodes::Of(a) == codes);
+  ASSERT_EQ(a.deals.size(), d.deals.size());
+  const auto Name = [](const std::vector<std::string>& vocab, int code) {
+    return code < 0 ? std::string() : vocab.at(static_cast<size_t>(code));
+  };
+  size_t lost_tech = 0;
+  for (size_t i = 0; i < d.deals.size(); ++i) {
+    const auto &x = d.deals[i], &y = a.deals[i];
+    EXPECT_EQ(Name(d.pipelines, x.pipeline), Name(a.pipelines, y.pipeline));
+    EXPECT_EQ(Name(d.industry_vocabulary, x.industry), Name(a.industry_vocabulary, y.industry));
+    EXPECT_EQ(Name(d.size_band_vocabulary, x.size_band), Name(a.size_band_vocabulary, y.size_band));
+    EXPECT_EQ(Name(d.seniority_vocabulary, x.seniority), Name(a.seniority_vocabulary, y.seniority));
+    EXPECT_EQ(Name(d.source_vocabulary, x.lead_source),
+              Name(a.source_vocabulary, y.lead_source));
+    std::set<std::string> tx, ty;
+    for (int t : x.tech)
+      if (d.tech_vocabulary[static_cast<size_t>(t)] != dropped) tx.insert(d.tech_vocabulary[static_cast<size_t>(t)]);
+      else ++lost_tech;
+    for (int t : y.tech) ty.insert(a.tech_vocabulary[static_cast<size_t>(t)]);
+    EXPECT_EQ(tx, ty);
+  }
+  EXPECT_GT(lost_tech, 0u) << "no deal had the dropped technology: the test proves nothing about it";
+}
+
 // The result tables, on DuckDB (the demo portal) and PostgreSQL (a smaller portal): written in one run,
 // replaced by the next.
 void CheckTables(warehouse::Warehouse& wh, const std::string& schema) {
@@ -339,6 +418,18 @@ void CheckTables(warehouse::Warehouse& wh, const std::string& schema) {
   }
   const auto bt = wh.Query("SELECT count(DISTINCT period) FROM " + Q("forecast_backtest"));
   EXPECT_EQ(warehouse::AsInt64(bt.rows[0][0]), static_cast<int64_t>(r2.backtest->periods.size()));
+  // The deal model of each run is appended to forecast_model_runs; the latest one is run-2's.
+  const auto runs = wh.Query("SELECT run_id, method FROM " + Q("forecast_model_runs") + " ORDER BY trained_at");
+  ASSERT_GE(runs.RowCount(), 2u);
+  EXPECT_EQ(warehouse::AsString(runs.rows[runs.RowCount() - 1][0]), "run-2");
+  EXPECT_EQ(warehouse::AsString(runs.rows[runs.RowCount() - 1][1]), r2.current.model.method);
+  const auto stored = LatestDealModel(wh, schema);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->run_id, "run-2");
+  EXPECT_EQ(stored->cutoff_ms, r2.current.cutoff_ms);
+  ASSERT_EQ(stored->periods.size(), r2.current.periods.size());
+  EXPECT_EQ(stored->periods.back().end_ms, r2.current.periods.back().end_ms);
+  EXPECT_EQ(stored->model->Report().method, r2.current.model.method);
 }
 
 TEST(ForecastTables, DuckDb) {

@@ -1,15 +1,17 @@
 // `revlens serve` (serve/server.hpp) on DuckDB and PostgreSQL stores: signature checks (forged, tampered, replayed ->
 // 401 and nothing stored), dedupe by eventId, the real-time paths against the emulator's signed webhooks (a created
 // contact gets its score written back; a note naming a competitor on an open deal reaches Slack and an outbound
-// webhook once; a deal stage change is flagged), a restart mid-stream that loses nothing, and reprocessing that
-// changes nothing.
+// webhook once; a deal stage change re-predicts the deal with the stored forecast model and flags it), a restart
+// mid-stream that loses nothing, and reprocessing that changes nothing.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -23,8 +25,10 @@
 #include "emulator/webhooks.hpp"
 #include "hubspot/client.hpp"
 #include "hubspot/signature.hpp"
+#include "insights/forecast.hpp"
 #include "insights/scoring.hpp"
 #include "portal_fixture.hpp"
+#include "serve/live_deals.hpp"
 #include "serve/live_scoring.hpp"
 #include "serve/server.hpp"
 
@@ -101,7 +105,8 @@ class Sink {
   std::vector<Post> posts_;
 };
 
-/// One built portal per engine with a trained lead model, served by the emulator (same seed: same records).
+/// One built portal per engine with a trained lead model and a forecast run (its deal model stored), served by the
+/// emulator (same seed: same records).
 struct World {
   std::unique_ptr<testing::BuiltPortal> portal;
   std::unique_ptr<emulator::EmulatorServer> emulator;
@@ -116,7 +121,8 @@ World* Shared(const std::string& engine) {
   if (auto it = worlds.find(engine); it != worlds.end()) return it->second.get();
   auto w = std::make_unique<World>();
   w->engine = engine;
-  const auto options = testing::TestPortalOptions("small", 5);
+  auto options = testing::TestPortalOptions("small", 5);
+  options.deals = 900;  // enough closed deals for the forecast's deal model
   w->portal = testing::BuiltPortal::Create(engine, options);
   if (w->portal) {
     insights::ScoringOptions so;
@@ -125,6 +131,11 @@ World* Shared(const std::string& engine) {
     so.min_conversions = 10;
     so.min_holdout_conversions = 2;
     insights::RunLeadScoring(w->portal->Wh(), so);
+    insights::ForecastOptions fo;
+    fo.schema = w->portal->ModelSchema();
+    fo.draws = 500;
+    fo.run_id = "serve-test-forecast";
+    insights::RunForecast(w->portal->Wh(), fo);
     emulator::ServeOptions eo;
     eo.client_secret = kSecret;
     w->emulator = std::make_unique<emulator::EmulatorServer>(emulator::GeneratePortal(options).portal, eo);
@@ -448,6 +459,183 @@ TEST_P(ServeTest, CompetitorNoteOnOpenDealAlertsOnceAndStageChangeIsFlagged) {
             "contractsent");
 }
 
+// ------------------------------------------------------------------------------------------------ deal predictions
+
+/// The deal's deal_predictions row, column -> value as text ("" for NULL).
+std::map<std::string, std::string> PredictionRow(World& w, int64_t deal) {
+  auto& wh = w.portal->Wh();
+  const auto cols = wh.Columns(w.portal->ModelSchema(), "deal_predictions");
+  const auto rs = wh.Query("SELECT * FROM " + w.portal->T("deal_predictions") + " WHERE deal_id = " +
+                           std::to_string(deal));
+  std::map<std::string, std::string> out;
+  if (rs.RowCount() != 1) return out;
+  for (size_t i = 0; i < cols.size(); ++i)
+    out[cols[i].name] = warehouse::IsNull(rs.rows[0][i]) ? "" : warehouse::ToString(rs.rows[0][i]);
+  return out;
+}
+
+double RowNumber(const std::map<std::string, std::string>& row, const std::string& col) {
+  const auto it = row.find(col);
+  return it == row.end() || it->second.empty() ? std::nan("") : std::stod(it->second);
+}
+
+// A stage change on an open deal: serve predicts the deal again with the stored forecast model, exactly as
+// DealModel::Predict does on the deal's state computed here from the last build's history plus the change, and
+// writes it into the deal's deal_predictions row (method live). Moves to closed-won and closed-lost give p_win 1 and
+// 0. Reprocessing every event changes nothing.
+TEST_P(ServeTest, DealStageChangeUpdatesItsPrediction) {
+  World* w = Shared(GetParam());
+  if (!w->portal) GTEST_SKIP() << "REVLENS_TEST_POSTGRES_URL is not set";
+  auto& wh = w->portal->Wh();
+  const std::string schema = w->portal->ModelSchema();
+  // What the forecast would use, loaded here directly: the stored model and the build's histories in its codes.
+  const auto stored = insights::LatestDealModel(wh, schema);
+  ASSERT_TRUE(stored.has_value());
+  insights::ForecastData data = insights::LoadForecastData(wh, schema);
+  insights::AlignCodes(data, stored->model->Codes());
+  const insights::OutcomeIndex outcomes(data);
+  // Three open deals of the forecast, away from the ones other tests touch (those take the lowest ids).
+  const auto rs = wh.Query("SELECT deal_id, p_win FROM " + w->portal->T("deal_predictions") +
+                           " WHERE method <> 'live' ORDER BY deal_id DESC LIMIT 3");
+  ASSERT_EQ(rs.RowCount(), 3u);
+  const int64_t open_deal = warehouse::AsInt64(rs.rows[0][0]), won_deal = warehouse::AsInt64(rs.rows[1][0]),
+                lost_deal = warehouse::AsInt64(rs.rows[2][0]);
+  const double forecast_p_win = warehouse::AsDouble(rs.rows[0][1]);
+  size_t idx = data.deals.size();
+  for (size_t i = 0; i < data.deals.size(); ++i)
+    if (data.deals[i].deal_id == open_deal) idx = i;
+  ASSERT_LT(idx, data.deals.size());
+  // The next open stage of the deal's pipeline (or the first, from the last).
+  const auto& rec = data.deals[idx];
+  const int current = rec.stages.back().value;
+  const std::string& pipeline = data.stages[static_cast<size_t>(current)].pipeline_id;
+  int target = -1, first = -1, won = -1, lost = -1;
+  for (size_t i = 0; i < data.stages.size(); ++i) {
+    const auto& st = data.stages[i];
+    if (st.pipeline_id != pipeline) continue;
+    if (st.closed) {
+      (st.won ? won : lost) = static_cast<int>(i);
+      continue;
+    }
+    if (first < 0 || st.order < data.stages[static_cast<size_t>(first)].order) first = static_cast<int>(i);
+    if (st.order == data.stages[static_cast<size_t>(current)].order + 1) target = static_cast<int>(i);
+  }
+  if (target < 0) target = first;
+  ASSERT_GE(target, 0);
+  ASSERT_NE(target, current);
+  ASSERT_GE(won, 0);
+  ASSERT_GE(lost, 0);
+
+  auto store = NewStore(GetParam());
+  ServeOptions o = WorldOptions(*w, *store);
+  auto server = std::make_unique<ServeServer>(o);
+  const int port = server->Start();
+  o.port = port;
+  Subscribe(*w, HookUrl(port), {{"deal.propertyChange", ""}});
+  const double new_amount = 12345.5;
+  const auto Patch = [&](int64_t deal, const json& props) {
+    w->client->Request("PATCH", "/crm/v3/objects/deals/" + std::to_string(deal), json{{"properties", props}}.dump());
+  };
+  Patch(open_deal, {{"dealstage", data.stages[static_cast<size_t>(target)].stage_id},
+                    {"amount", std::to_string(new_amount)}});
+  Patch(won_deal, {{"dealstage", data.stages[static_cast<size_t>(won)].stage_id}});
+  Patch(lost_deal, {{"dealstage", data.stages[static_cast<size_t>(lost)].stage_id}});
+  ASSERT_TRUE(w->emulator->Webhooks().Flush(10000));
+  ASSERT_TRUE(server->WaitIdle(std::chrono::seconds(20)));
+  Unsubscribe(*w);
+  server->Stop();  // copies what is left into the warehouse
+  EXPECT_GE(server->Stats().deals_predicted, 3) << server->Stats().ToJson().dump();
+  EXPECT_GE(server->Stats().deals_flagged, 3);
+
+  // The expected prediction: the deal's history, the change at the instant HubSpot sent, HubSpot's values then.
+  const auto changes = server->Store().DealStageChanges(open_deal, std::numeric_limits<int64_t>::max());
+  ASSERT_EQ(changes.size(), 1u);
+  const int64_t at = changes[0].occurred_at_ms, cutoff = at + 1;
+  insights::DealRecord r = rec;
+  r.stages.push_back({at, target});
+  r.amounts.push_back({at, new_amount});
+  const json live = Get(*w, "/crm/v3/objects/deals/" + std::to_string(open_deal) +
+                                "?properties=closedate,hubspot_owner_id")["properties"];
+  if (const auto close = ParseTimestampMillis(Prop(live, "closedate"));
+      close && (r.close_dates.empty() || r.close_dates.back().value != *close))
+    r.close_dates.push_back({at, *close});
+  if (const std::string owner = Prop(live, "hubspot_owner_id");
+      !owner.empty() && (r.owners.empty() || r.owners.back().value != std::stoll(owner)))
+    r.owners.push_back({at, std::stoll(owner)});
+  const insights::DealState state = insights::StateAt(data, r, cutoff);
+  ASSERT_TRUE(state.open);
+  ASSERT_EQ(state.stage, target);
+  std::vector<int64_t> ends;
+  size_t past = 0;
+  for (const auto& p : stored->periods) {
+    if (p.end_ms <= cutoff)
+      ++past;  // ended before the change: an open deal did not win in it
+    else
+      ends.push_back(p.end_ms);
+  }
+  const auto expected = stored->model->Predict(data, outcomes, std::vector<const insights::DealRecord*>{&r},
+                                               std::vector<insights::DealState>{state}, cutoff, ends)[0];
+  const auto row = PredictionRow(*w, open_deal);
+  ASSERT_FALSE(row.empty()) << "the deal has no deal_predictions row";
+  EXPECT_EQ(row.at("method"), "live");
+  EXPECT_EQ(row.at("deal_stage_id"), data.stages[static_cast<size_t>(target)].stage_id);
+  EXPECT_EQ(row.at("run_id"), stored->run_id);
+  EXPECT_NEAR(RowNumber(row, "p_win"), expected.p_win, 1e-9);
+  EXPECT_NE(RowNumber(row, "p_win"), forecast_p_win) << "the row was not updated";
+  double prev = 0;
+  for (size_t k = 0; k < stored->periods.size(); ++k) {
+    const double won_by = k < past ? 0.0 : expected.won_by[k - past];
+    EXPECT_NEAR(RowNumber(row, "p_close_period_" + std::to_string(k + 1)), won_by - prev, 1e-9) << k;
+    prev = won_by;
+  }
+  EXPECT_NEAR(RowNumber(row, "amount"), new_amount, 1e-9);
+  EXPECT_NEAR(RowNumber(row, "expected_bookings"), new_amount * prev, 1e-6);
+  EXPECT_EQ(warehouse::ToString(wh.Query("SELECT predicted_at FROM " + w->portal->T("deal_predictions") +
+                                         " WHERE deal_id = " + std::to_string(open_deal))
+                                    .rows[0][0]),
+            warehouse::ToString(warehouse::TimestampFromMillis(at)));
+
+  // Closed: won is 1, lost is 0, and a lost deal books nothing.
+  const auto won_row = PredictionRow(*w, won_deal), lost_row = PredictionRow(*w, lost_deal);
+  ASSERT_FALSE(won_row.empty());
+  ASSERT_FALSE(lost_row.empty());
+  EXPECT_EQ(RowNumber(won_row, "p_win"), 1.0);
+  EXPECT_EQ(won_row.at("method"), "live");
+  EXPECT_EQ(RowNumber(lost_row, "p_win"), 0.0);
+  EXPECT_EQ(RowNumber(lost_row, "expected_bookings"), 0.0);
+  double won_sum = 0;
+  for (size_t k = 1; k <= stored->periods.size(); ++k) {
+    EXPECT_EQ(RowNumber(lost_row, "p_close_period_" + std::to_string(k)), 0.0);
+    won_sum += RowNumber(won_row, "p_close_period_" + std::to_string(k));
+  }
+  EXPECT_TRUE(won_sum == 0.0 || won_sum == 1.0) << won_sum;
+  // The flags stay for the next forecast run (the quarter totals).
+  EXPECT_EQ(wh.Query("SELECT COUNT(*) FROM " + w->portal->T("deal_forecast_flags") + " WHERE deal_id IN (" +
+                     std::to_string(open_deal) + "," + std::to_string(won_deal) + "," + std::to_string(lost_deal) +
+                     ")")
+                .Scalar<int64_t>(),
+            3);
+
+  // Reprocessing every event (a crash before the marks) writes the same rows.
+  const auto open_before = PredictionRow(*w, open_deal), won_before = PredictionRow(*w, won_deal);
+  server.reset();
+  {
+    EventStore s(store->url, store->schema);
+    s.Requeue(s.EventIds());
+  }
+  auto again = std::make_unique<ServeServer>(o);
+  again->Start();
+  ASSERT_TRUE(again->WaitIdle(std::chrono::seconds(20)));
+  again->Stop();
+  EXPECT_GE(again->Stats().deals_predicted, 3);
+  EXPECT_EQ(PredictionRow(*w, open_deal), open_before);
+  EXPECT_EQ(PredictionRow(*w, won_deal), won_before);
+  EXPECT_EQ(wh.Query("SELECT COUNT(*) FROM " + w->portal->T("deal_predictions") + " WHERE deal_id = " +
+                     std::to_string(open_deal))
+                .Scalar<int64_t>(),
+            1);
+}
+
 // ------------------------------------------------------------------------------------------------ restart
 
 TEST_P(ServeTest, RestartMidStreamLosesNothingAndReprocessingChangesNothing) {
@@ -559,13 +747,30 @@ TEST_P(ServeTest, WithoutAModelContactEventsAreRecordedAndSkipped) {
   const int port = server.Start();
   httplib::Client http("127.0.0.1", port);
   json ev = json::array(
-      {{{"eventId", 77}, {"occurredAt", NowMillis()}, {"subscriptionType", "contact.creation"}, {"objectId", 5}}});
+      {{{"eventId", 77}, {"occurredAt", NowMillis()}, {"subscriptionType", "contact.creation"}, {"objectId", 5}},
+       {{"eventId", 78},
+        {"occurredAt", NowMillis()},
+        {"subscriptionType", "deal.propertyChange"},
+        {"propertyName", "dealstage"},
+        {"propertyValue", "contractsent"},
+        {"objectId", 9}}});
   ASSERT_EQ(PostSigned(http, port, ev.dump(), kSecret, NowMillis())->status, 200);
   ASSERT_TRUE(server.WaitIdle(std::chrono::seconds(5)));
   server.Stop();
   const auto outcome = server.Store().Outcome(77);
   ASSERT_TRUE(outcome.has_value());
   EXPECT_EQ(outcome->rfind("no model", 0), 0u) << *outcome;
+  // A stage change without a stored forecast model: flagged only.
+  const auto deal_outcome = server.Store().Outcome(78);
+  ASSERT_TRUE(deal_outcome.has_value());
+  EXPECT_EQ(deal_outcome->rfind("no model", 0), 0u) << *deal_outcome;
+  EXPECT_NE(deal_outcome->find("flagged"), std::string::npos) << *deal_outcome;
+  EXPECT_EQ(server.Stats().deals_predicted, 0);
+  EXPECT_EQ(wh.Query("SELECT dealstage FROM " + Warehouse::QualifiedName("revlens", "deal_forecast_flags") +
+                     " WHERE deal_id = 9")
+                .Scalar<std::string>(),
+            "contractsent");
+  EXPECT_FALSE(wh.TableExists("revlens", "deal_predictions"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ServeTest, ::testing::Values("duckdb", "postgres"), EngineName);
