@@ -19,8 +19,6 @@ using warehouse::Warehouse;
 
 /// Most common technologies kept as one-hot features (the rest are too rare to learn from).
 constexpr size_t kMaxTech = 12;
-/// Owner win rates are shrunk toward the pipeline's rate as if the pipeline had this many deals behind it.
-constexpr double kOwnerPriorDeals = 10;
 
 int64_t MillisOf(const Value& v) {
   if (const auto* t = std::get_if<warehouse::Timestamp>(&v)) return FloorDiv(t->micros, 1000);
@@ -506,6 +504,17 @@ std::pair<int64_t, int64_t> OutcomeIndex::Count(int64_t owner, int pipeline, int
   return {s.wins[static_cast<size_t>(n - 1)], n};
 }
 
+double OutcomeIndex::PipelineWinRate(int pipeline, int64_t cutoff) const {
+  const auto [pw, pn] = Count(0, pipeline, cutoff);
+  return pn > 0 ? static_cast<double>(pw) / static_cast<double>(pn) : 0.5;
+}
+
+double OutcomeIndex::ShrunkWinRate(int64_t owner, int pipeline, int64_t cutoff) const {
+  const double prior = PipelineWinRate(pipeline, cutoff);
+  const auto [ow, on] = owner != 0 ? Count(owner, pipeline, cutoff) : std::pair<int64_t, int64_t>{0, 0};
+  return (static_cast<double>(ow) + kOwnerPriorDeals * prior) / (static_cast<double>(on) + kOwnerPriorDeals);
+}
+
 // ------------------------------------------------------------------------------------------------ features
 
 const std::vector<std::string>& DealFeatureNames() {
@@ -567,15 +576,8 @@ void DealFeatures(const ForecastData& data, const OutcomeIndex& outcomes, const 
   out[i++] = static_cast<float>(s.close_date_pushes);
   out[i++] = static_cast<float>(s.pushed_days);
   out[i++] = s.category < 0 ? nan : static_cast<float>(s.category);
-  {
-    const auto [pw, pn] = outcomes.Count(0, s.pipeline, cutoff);
-    const double prior = pn > 0 ? static_cast<double>(pw) / static_cast<double>(pn) : 0.5;
-    const auto [ow, on] =
-        s.owner != 0 ? outcomes.Count(s.owner, s.pipeline, cutoff) : std::pair<int64_t, int64_t>{0, 0};
-    out[i++] = static_cast<float>((static_cast<double>(ow) + kOwnerPriorDeals * prior) /
-                                  (static_cast<double>(on) + kOwnerPriorDeals));
-    out[i++] = static_cast<float>(on);
-  }
+  out[i++] = static_cast<float>(outcomes.ShrunkWinRate(s.owner, s.pipeline, cutoff));
+  out[i++] = static_cast<float>(s.owner != 0 ? outcomes.Count(s.owner, s.pipeline, cutoff).second : 0);
   out[i++] = static_cast<float>(s.engagements);
   out[i++] = static_cast<float>(s.engagements_14d);
   out[i++] = static_cast<float>(s.engagements_30d);

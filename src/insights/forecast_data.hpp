@@ -152,6 +152,12 @@ class OutcomeIndex {
   explicit OutcomeIndex(const ForecastData& data);
   /// Wins and closed deals of (owner, pipeline) known strictly before `cutoff_ms`; owner 0 = every owner.
   std::pair<int64_t, int64_t> Count(int64_t owner, int pipeline, int64_t cutoff_ms) const;
+  /// The owner's win rate in the pipeline before `cutoff_ms`, shrunk toward the pipeline's (0.5 without any) as if
+  /// the pipeline had kOwnerPriorDeals deals behind it; owner 0 (none) gets the pipeline's rate.
+  double ShrunkWinRate(int64_t owner, int pipeline, int64_t cutoff_ms) const;
+  /// The pipeline's win rate before `cutoff_ms` (0.5 without closed deals).
+  double PipelineWinRate(int pipeline, int64_t cutoff_ms) const;
+  static constexpr double kOwnerPriorDeals = 10;
 
  private:
   struct Series {

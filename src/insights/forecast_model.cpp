@@ -21,8 +21,6 @@ constexpr size_t kHorizonFeatures = 3;
 constexpr size_t kStageColumns[] = {0, 1, 2};
 /// Days of won-within-d-days curve kept for new deals.
 constexpr size_t kMaxCycleDays = 500;
-/// Closed deals an owner's win rate is shrunk over toward the pipeline's when sharing out new wins.
-constexpr double kNewOwnerPriorDeals = 10;
 /// Prior standard deviation of a month-of-year effect on the log creation rate (ridge penalty 1 / sd^2).
 constexpr double kSeasonPriorSd = 0.15;
 /// Prior standard deviation of the last year's growth (log per year) around the whole window's.
@@ -534,6 +532,7 @@ int MonthIndex(int64_t ms) {
 void NewDealModel::Fit(const ForecastData& data, int64_t T) {
   fits_.assign(data.pipelines.size(), PipelineFit{});
   const std::vector<double> caps = AmountCaps(data);
+  const OutcomeIndex outcomes(data);
   for (size_t p = 0; p < data.pipelines.size(); ++p) {
     PipelineFit& f = fits_[p];
     f.origin_ms = T;
@@ -680,22 +679,13 @@ void NewDealModel::Fit(const ForecastData& data, int64_t T) {
           f.amounts.push_back(std::isfinite(d->final_amount) && d->final_amount <= caps[p] ? d->final_amount : 0.0);
     }
     // Who wins the new deals: each owner's share of recently created deals, weighted by their win rate on deals
-    // that closed before T (shrunk toward the pipeline's over kNewOwnerPriorDeals deals), since a rep who wins
-    // more of what they open books more of the new pipeline.
+    // known closed before T (OutcomeIndex's shrunk rate, the deal model's owner_win_rate feature), since a rep who
+    // wins more of what they open books more of the new pipeline.
     const auto first_owner = [&](const DealRecord* d) {
       return !d->owners.empty() && d->owners.front().at_ms < T ? d->owners.front().value : d->final_owner;
     };
-    std::map<int64_t, std::pair<double, double>> record;  // owner -> (won, closed) before T
-    double won_all = 0, closed_all = 0;
-    for (const auto* d : deals) {
-      if (!d->closed || d->close_known_ms >= T) continue;
-      auto& r = record[first_owner(d)];
-      r.first += d->won;
-      r.second += 1;
-      won_all += d->won;
-      closed_all += 1;
-    }
-    const double prior = closed_all > 0 ? won_all / closed_all : 0.5;
+    const int pi = static_cast<int>(p);
+    const double prior = std::max(outcomes.PipelineWinRate(pi, T), 1e-9);
     for (int64_t window : {90, 365, 3 * 366}) {
       std::map<int64_t, double> count;
       for (const auto* d : deals) {
@@ -703,11 +693,7 @@ void NewDealModel::Fit(const ForecastData& data, int64_t T) {
         count[first_owner(d)] += 1;
       }
       if (count.empty()) continue;
-      for (auto& [owner, n] : count) {
-        const auto it = record.find(owner);
-        const double won = it == record.end() ? 0 : it->second.first, closed = it == record.end() ? 0 : it->second.second;
-        n *= (won + kNewOwnerPriorDeals * prior) / (closed + kNewOwnerPriorDeals) / std::max(prior, 1e-9);
-      }
+      for (auto& [owner, n] : count) n *= outcomes.ShrunkWinRate(owner, pi, T) / prior;
       f.owners.assign(count.begin(), count.end());
       break;
     }
