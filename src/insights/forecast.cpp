@@ -726,8 +726,7 @@ BacktestReport ScoreBacktest(const ForecastData& data, const std::vector<Period>
     }
     for (const auto& f : cf.deals) {
       const auto& d = data.deals[by_id.at(f.deal_id)];
-      if (!d.closed) continue;
-      rep.deals.push_back({f.deal_id, c, f.p_win, d.won ? 1 : 0});
+      rep.deals.push_back({f.deal_id, c, f.p_win, d.closed && d.won ? 1 : 0, d.closed});
     }
   }
   if (!capped.empty()) rep.notes.push_back(CapNote(capped, "in the actual bookings"));
@@ -774,13 +773,16 @@ BacktestReport ScoreBacktest(const ForecastData& data, const std::vector<Period>
       rep.scores.push_back(sc);
     }
   }
-  if (!rep.deals.empty()) {
-    std::vector<double> p;
-    std::vector<int> y;
-    for (const auto& d : rep.deals) {
-      p.push_back(d.p_win);
-      y.push_back(d.won);
-    }
+  // Per-deal figures on the snapshots whose outcome is known by now.
+  std::vector<double> p;
+  std::vector<int> y;
+  for (const auto& d : rep.deals) {
+    if (!d.known) continue;
+    p.push_back(d.p_win);
+    y.push_back(d.won);
+  }
+  rep.deals_known = p.size();
+  if (!p.empty()) {
     rep.deal_auc = AucRoc(p, y);
     rep.deal_ece = ExpectedCalibrationError(p, y);
     rep.deal_brier = Brier(p, y);
@@ -1251,7 +1253,8 @@ std::string ForecastReport::ToJson() const {
     b["scores"] = scores;
     b["models"] = models;
     b["notes"] = backtest->notes;
-    b["deal_snapshots"] = backtest->deals.size();
+    b["deal_snapshots"] = backtest->deals_known;
+    b["deal_snapshots_still_open"] = backtest->deals.size() - backtest->deals_known;
     b["deal_auc"] = Finite(backtest->deal_auc);
     b["deal_ece"] = Finite(backtest->deal_ece);
     b["deal_brier"] = Finite(backtest->deal_brier);
@@ -1331,9 +1334,10 @@ std::vector<std::string> ForecastReport::TextLines() const {
     out.push_back(Fmt(sh, t, Pct(s->wape).c_str(), w ? Pct(w->wape).c_str() : "-", Pct(s->accuracy).c_str(),
                       Pct(s->coverage).c_str(), std::to_string(s->rows).c_str()));
   }
-  if (!b.deals.empty())
-    out.push_back(Fmt("  per-deal win probability on %zu open-deal snapshots: AUC %.3f, ECE %.3f, Brier %.3f",
-                      b.deals.size(), b.deal_auc, b.deal_ece, b.deal_brier));
+  if (b.deals_known > 0)
+    out.push_back(Fmt("  per-deal win probability on %zu open-deal snapshots closed since: AUC %.3f, ECE %.3f, Brier "
+                      "%.3f (%zu deals still open are left out)",
+                      b.deals_known, b.deal_auc, b.deal_ece, b.deal_brier, b.deals.size() - b.deals_known));
   for (const auto& n : b.notes) out.push_back("  " + n);
   out.push_back(
       "  WAPE = sum |actual - forecast| / sum actual; accuracy = HubSpot's max(0, 1 - |actual - forecast| / "

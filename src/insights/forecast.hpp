@@ -123,7 +123,8 @@ struct BacktestDeal {
   int64_t deal_id = 0;
   int64_t cutoff_ms = 0;
   double p_win = 0;
-  int won = 0;
+  int won = 0;         ///< won by the as-of date
+  bool known = false;  ///< closed by the as-of date (else `won` is 0 and the outcome is not known yet)
 };
 
 /// The backtest over the last K periods.
@@ -131,7 +132,10 @@ struct BacktestReport {
   std::vector<Period> periods;
   std::vector<BacktestRow> rows;
   std::vector<MethodScore> scores;  ///< per slice type (total, pipeline, team, owner) and method
+  /// Every deal open at each backtest cutoff. The per-deal figures below use those closed by the as-of date:
+  /// for the latest cutoffs the deals still open are the slow ones, so the figures there lean towards quick closes.
   std::vector<BacktestDeal> deals;
+  size_t deals_known = 0;  ///< snapshots whose outcome is known (the figures' sample)
   double deal_auc = 0, deal_ece = 0, deal_brier = 0;
   std::vector<DealModelReport> models;
   std::vector<std::string> notes;  ///< skipped periods and why
