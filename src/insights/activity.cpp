@@ -1317,19 +1317,12 @@ void WriteActivityReport(Warehouse& wh, const std::string& schema, const Activit
     stale_rows.push_back({run, s.deal_id, S(s.deal_name), S(s.pipeline_id), S(s.deal_stage_id), V(s.owner_id),
                           S(s.owner_name), S(s.team_name), V(s.amount), V(s.created_at), V(s.last_activity_at),
                           s.days_without_activity, int64_t{r.options.stale_days}, at});
-  wh.CreateSchema(schema);
-  warehouse::Transaction tx(wh);
-  const std::vector<std::pair<const char*, std::pair<const std::vector<Column>*, std::vector<std::vector<Value>>*>>>
-      tables = {{"activity_rep_weekly", {&WeeklyColumns(false), &rep_rows}},
-                {"activity_team_weekly", {&WeeklyColumns(true), &team_rows}},
-                {"activity_effects", {&EffectColumns(), &effect_rows}},
-                {"activity_rep_gaps", {&GapColumns(), &gap_rows}},
-                {"stale_deals", {&StaleColumns(), &stale_rows}}};
-  for (const auto& [table, spec] : tables) {
-    ResetTable(wh, schema, table, *spec.first);
-    if (!spec.second->empty()) wh.BulkLoad(schema, table, *spec.first, *spec.second);
-  }
-  tx.Commit();
+  ReplaceTables(wh, schema,
+                {{"activity_rep_weekly", WeeklyColumns(false), rep_rows},
+                 {"activity_team_weekly", WeeklyColumns(true), team_rows},
+                 {"activity_effects", EffectColumns(), effect_rows},
+                 {"activity_rep_gaps", GapColumns(), gap_rows},
+                 {"stale_deals", StaleColumns(), stale_rows}});
 }
 
 ActivityReport RunActivity(Warehouse& wh, const ActivityOptions& options, bool write) {

@@ -707,21 +707,14 @@ void WriteCompeteReport(Warehouse& wh, const std::string& schema, const CompeteR
   }
   for (const auto& [id, names] : r.deal_competitors) deal_rows.push_back({id, names, run});
 
-  wh.CreateSchema(schema);
-  warehouse::Transaction tx(wh);
-  const std::vector<std::pair<const char*, std::pair<const std::vector<Column>*, std::vector<std::vector<Value>>*>>>
-      tables = {{"competitor_mentions", {&MentionColumns(), &mention_rows}},
-                {"competitor_stats", {&StatsColumns(), &stats_rows}},
-                {"competitor_loss_reasons", {&LossColumns(), &loss_rows}},
-                {"competitor_monthly", {&MonthlyColumns(), &month_rows}},
-                {"competitor_reps", {&RepColumns(), &rep_rows}},
-                {"competitor_dictionary", {&DictionaryColumns(), &dict_rows}},
-                {"deal_competitors", {&DealCompetitorColumns(), &deal_rows}}};
-  for (const auto& [table, spec] : tables) {
-    ResetTable(wh, schema, table, *spec.first);
-    if (!spec.second->empty()) wh.BulkLoad(schema, table, *spec.first, *spec.second);
-  }
-  tx.Commit();
+  ReplaceTables(wh, schema,
+                {{"competitor_mentions", MentionColumns(), mention_rows},
+                 {"competitor_stats", StatsColumns(), stats_rows},
+                 {"competitor_loss_reasons", LossColumns(), loss_rows},
+                 {"competitor_monthly", MonthlyColumns(), month_rows},
+                 {"competitor_reps", RepColumns(), rep_rows},
+                 {"competitor_dictionary", DictionaryColumns(), dict_rows},
+                 {"deal_competitors", DealCompetitorColumns(), deal_rows}});
 }
 
 // ------------------------------------------------------------------------------------------------ the run

@@ -1077,13 +1077,8 @@ void WriteIcpReport(Warehouse& wh, const std::string& schema, const IcpReport& r
   for (const auto& c : report.companies)
     fit_rows.push_back(
         {report.run_id, c.company_id, c.icp_fit, c.top_segment.empty() ? Value() : Value(c.top_segment), at});
-  wh.CreateSchema(schema);
-  warehouse::Transaction tx(wh);
-  ResetTable(wh, schema, "icp_segments", SegmentColumns());
-  ResetTable(wh, schema, "company_icp_fit", FitColumns());
-  wh.BulkLoad(schema, "icp_segments", SegmentColumns(), seg_rows);
-  wh.BulkLoad(schema, "company_icp_fit", FitColumns(), fit_rows);
-  tx.Commit();
+  ReplaceTables(wh, schema,
+                {{"icp_segments", SegmentColumns(), seg_rows}, {"company_icp_fit", FitColumns(), fit_rows}});
 }
 
 IcpReport RunIcp(Warehouse& wh, const IcpOptions& options, bool write) {

@@ -85,4 +85,14 @@ void ResetTable(Warehouse& wh, const std::string& schema, const std::string& tab
   wh.CreateTable(schema, table, columns);
 }
 
+void ReplaceTables(Warehouse& wh, const std::string& schema, const std::vector<TableRows>& tables) {
+  wh.CreateSchema(schema);
+  warehouse::Transaction tx(wh);
+  for (const auto& t : tables) {
+    ResetTable(wh, schema, t.table, t.columns);
+    if (!t.rows.empty()) wh.BulkLoad(schema, t.table, t.columns, t.rows);
+  }
+  tx.Commit();
+}
+
 }  // namespace revlens::insights

@@ -47,4 +47,14 @@ void RequireTable(warehouse::Warehouse& wh, const std::string& schema, const std
 void ResetTable(warehouse::Warehouse& wh, const std::string& schema, const std::string& table,
                 const std::vector<warehouse::Column>& columns);
 
+/// One result table of a run: its name, layout and rows.
+struct TableRows {
+  const char* table;
+  const std::vector<warehouse::Column>& columns;
+  const std::vector<std::vector<warehouse::Value>>& rows;
+};
+/// Replace each of `tables` in `schema` with its rows (ResetTable, then a bulk load), all in one transaction: a
+/// reader sees the previous run's tables or this one's, never a mix.
+void ReplaceTables(warehouse::Warehouse& wh, const std::string& schema, const std::vector<TableRows>& tables);
+
 }  // namespace revlens::insights
