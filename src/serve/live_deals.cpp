@@ -132,6 +132,9 @@ std::shared_ptr<const LiveDealForecaster> LiveDealForecaster::Load(warehouse::Wa
     f->outcomes_ = std::make_unique<insights::OutcomeIndex>(f->data_);
     for (size_t i = 0; i < f->data_.deals.size(); ++i) f->index_[f->data_.deals[i].deal_id] = i;
     f->caps_ = insights::AmountCaps(f->data_);
+    for (const auto& d : f->data_.deals)
+      for (const auto& c : d.stages) f->last_change_ms_ = std::max(f->last_change_ms_, c.at_ms);
+    f->stall_ = insights::StallThresholds(f->data_, f->last_change_ms_ + 1);
     f->model_ = std::move(stored);
   } catch (const Error& e) {
     f->model_.reset();
@@ -254,7 +257,9 @@ LiveDealPrediction LiveDealForecaster::Predict(const insights::DealRecord& recor
   pred.p_win = preds[0].p_win;
   pred.won_by.assign(past, 0.0);
   pred.won_by.insert(pred.won_by.end(), preds[0].won_by.begin(), preds[0].won_by.end());
-  const auto stall = insights::StallThresholds(data_, cutoff);
+  std::vector<double> earlier;  // an event from before the build's last change (a replay) sees only what came before
+  const std::vector<double>& stall =
+      cutoff > last_change_ms_ ? stall_ : (earlier = insights::StallThresholds(data_, cutoff));
   out.forecast = insights::MakeDealForecast(data_, record, st, pred, cutoff, amount,
                                             stall[static_cast<size_t>(st.stage)], m.no_activity_days);
   return out;

@@ -81,6 +81,10 @@ class LiveDealForecaster {
   std::unique_ptr<insights::OutcomeIndex> outcomes_;
   std::map<int64_t, size_t> index_;  ///< deal id -> data_.deals
   std::vector<double> caps_;
+  /// Stall thresholds per stage from every stage change of the last build (insights::StallThresholds), computed
+  /// once per load: a prediction after the build's last change would compute the same figures.
+  std::vector<double> stall_;
+  int64_t last_change_ms_ = 0;
   std::string reason_;
   double load_seconds_ = 0;
 };
