@@ -1269,7 +1269,8 @@ std::vector<std::string> ForecastReport::TextLines() const {
                     FormatDate(as_of_ms - kDayMs).c_str(), PeriodTypeName(period).c_str(), draws,
                     static_cast<unsigned long long>(seed), run_id.c_str()));
   out.push_back("  " + current.model.message);
-  if (current.model.method != "model") out.push_back("  (fallback: stage conversion rates; no per-deal model)");
+  if (current.model.method != "model")
+    out.push_back("  (fallback: stage conversion rates by days in stage and deal age; no per-deal model)");
   const char* head = "  %-34s %12s %12s %12s %12s %12s %12s %12s";
   for (const auto& p : current.periods) {
     out.push_back("");

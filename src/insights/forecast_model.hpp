@@ -3,7 +3,8 @@
 ///  - DealModel: for a deal open at a cutoff, P(won by the end of each coming period) and P(won eventually), one
 ///    gradient-boosted classifier over (deal state, horizon) rows stacked from weekly snapshots of history, with a
 ///    time-ordered holdout (by deal creation) for early stopping, Platt calibration and the signal check that
-///    falls back to stage conversion rates when the deal features add nothing over the stage.
+///    falls back to stage conversion rates (by days in stage and deal age) when the deal features add nothing
+///    over those.
 ///  - NewDealModel: pipeline not yet created: the creation rate per pipeline (Poisson regression on monthly counts
 ///    with a growth trend and shrunk month-of-year effects), the share of new deals won within d days of creation,
 ///    the amounts of recent wins and who owns new deals.

@@ -237,9 +237,9 @@ TEST(ForecastTruth, BacktestRecoversBookingsAndWinProbabilities) {
   EXPECT_GE(AucRoc(ours, y), AucRoc(oracle, y) - 0.05);
   EXPECT_LE(ExpectedCalibrationError(ours, y), 0.08);
   // Outcomes are predictable (the holdout AUC's interval lies above 0.5) and the deal features rank no worse than the
-  // stage alone. Whether they beat it with 95% confidence is a close call at this size: on `demo` the paired gain is
-  // +0.02 to +0.03 AUC on ~285 holdout deals with an interval about +-0.035 wide (seed 5: 0.729 vs 0.702, -0.008 to
-  // 0.063), so the check may keep the stage rates; when it does, it must say why.
+  // stage rates (by stage, days in stage and age). Whether they beat them with 95% confidence is a close call at this
+  // size: on `demo` the paired gain is +0.01 to +0.03 AUC on ~285 holdout deals with an interval about +-0.05 wide
+  // (seed 5: 0.729 vs 0.702, -0.022 to 0.077), so the check may keep the stage rates; when it does, it must say why.
   EXPECT_GT(r.current.model.holdout_auc_low, 0.5) << r.current.model.message;
   EXPECT_GE(r.current.model.holdout_auc, r.current.model.stage_auc) << r.current.model.message;
   if (r.current.model.method != "model") {
