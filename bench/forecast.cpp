@@ -175,9 +175,9 @@ void Report(warehouse::Warehouse& wh, const std::string& schema, const std::map<
   // date, with the outcome seen then. And on every snapshot with the outcome the truth knows (how each deal still
   // open today will end). At the latest cutoffs the first keeps only the deals that closed within weeks: a
   // selection on what happened after the cutoff (won and lost cycles differ in length and spread), which moves both
-  // the mean prediction and the win rate of those cutoffs (on demo seeds 7 and 11, the last month's gap between
-  // them was -0.12 and -0.13 among the deals closed since, -0.06 and -0.09 over all). The targets are judged on the
-  // second, which is free of that selection.
+  // the mean prediction and the win rate of those cutoffs (on demo seeds 7 and 11, with the stage-only rates of the
+  // time, the last month's gap between them was -0.12 and -0.13 among the deals closed since, -0.06 and -0.09 over
+  // all). The targets are judged on the second, which is free of that selection.
   std::vector<double> ours, oracle, ours_all, oracle_all_p;
   std::vector<int> y, y_all;
   bool eventual = true;  // the truth gives every deal's outcome (not so in a truth kept by an older --keep)
