@@ -139,6 +139,20 @@ PeriodType ParsePeriodType(const std::string& text) {
 
 // ------------------------------------------------------------------------------------------------ loading
 
+StageResolver::StageResolver(const std::vector<StageMeta>& stages) {
+  for (size_t i = 0; i < stages.size(); ++i) {
+    by_pipeline_[{stages[i].pipeline_id, stages[i].stage_id}] = static_cast<int>(i);
+    auto [it, fresh] = by_id_.emplace(stages[i].stage_id, static_cast<int>(i));
+    if (!fresh) it->second = -2;
+  }
+}
+
+int StageResolver::Resolve(const std::string& pipeline_id, const std::string& stage_id) const {
+  if (const auto it = by_pipeline_.find({pipeline_id, stage_id}); it != by_pipeline_.end()) return it->second;
+  const auto it = by_id_.find(stage_id);
+  return it != by_id_.end() && it->second >= 0 ? it->second : -1;
+}
+
 ForecastData LoadForecastData(Warehouse& wh, const std::string& schema, const std::string& as_of) {
   for (const char* m :
        {"forecast_deals", "forecast_deal_events", "stg_hubspot__pipeline_stages", "owner_performance", "int_as_of"})
@@ -194,13 +208,7 @@ ForecastData LoadForecastData(Warehouse& wh, const std::string& schema, const st
       data.open_stage_count[static_cast<size_t>(p)] = open;
     }
   }
-  std::map<std::pair<std::string, std::string>, int> stage_index;
-  std::unordered_map<std::string, int> stage_by_id;  // -2 = ambiguous across pipelines
-  for (size_t i = 0; i < data.stages.size(); ++i) {
-    stage_index[{data.stages[i].pipeline_id, data.stages[i].stage_id}] = static_cast<int>(i);
-    auto [it, fresh] = stage_by_id.emplace(data.stages[i].stage_id, static_cast<int>(i));
-    if (!fresh) it->second = -2;
-  }
+  const StageResolver stage_of(data.stages);
   const auto PipelineIndex = [&](const std::string& id) {
     auto it = std::find(data.pipelines.begin(), data.pipelines.end(), id);
     if (it == data.pipelines.end()) {
@@ -310,12 +318,7 @@ ForecastData LoadForecastData(Warehouse& wh, const std::string& schema, const st
           if (name == kEngagementTypes[k]) type = static_cast<int>(k);
         if (type >= 0) d.engagements.push_back({at, type, IdOr(r[5])});
       } else if (name == "dealstage") {
-        const std::string& pl = data.pipelines[static_cast<size_t>(d.pipeline)];
-        int s = -1;
-        if (auto si = stage_index.find({pl, value}); si != stage_index.end())
-          s = si->second;
-        else if (auto sb = stage_by_id.find(value); sb != stage_by_id.end() && sb->second >= 0)
-          s = sb->second;
+        const int s = stage_of.Resolve(data.pipelines[static_cast<size_t>(d.pipeline)], value);
         if (s >= 0) d.stages.push_back({at, s});
       } else if (name == "amount") {
         d.amounts.push_back({at, NumberOr(r[4], kNaN)});

@@ -107,6 +107,19 @@ struct ForecastData {
   size_t event_rows = 0;
 };
 
+/// A `dealstage` value to its index in `stages`: the stage of that id in the deal's pipeline, else the stage of that
+/// id when only one pipeline has it; -1 when neither. The forecast's loader and `revlens serve`'s live deals resolve
+/// stage changes with it.
+class StageResolver {
+ public:
+  explicit StageResolver(const std::vector<StageMeta>& stages);
+  int Resolve(const std::string& pipeline_id, const std::string& stage_id) const;
+
+ private:
+  std::map<std::pair<std::string, std::string>, int> by_pipeline_;
+  std::map<std::string, int> by_id_;  ///< -2 = the id is in more than one pipeline
+};
+
 /// Load the forecast's inputs from `schema` (forecast_deals, forecast_deal_events, stg_hubspot__pipeline_stages,
 /// owner_performance, int_as_of). `as_of` (YYYY-MM-DD) overrides int_as_of. Throws ConfigError when a model is
 /// missing (run `revlens build` first).

@@ -17,7 +17,7 @@ using insights::Dated;
 using insights::kNever;
 using nlohmann::json;
 
-constexpr double kNaNAmount = std::numeric_limits<double>::quiet_NaN();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::string DealProp(const LiveDeal& d, const char* name) {
   const auto it = d.properties.find(name);
@@ -87,7 +87,7 @@ LiveDealPrediction LiveDealPrediction::FromJson(const std::string& text) {
     f.stage_label = j.at("stage_label").get<std::string>();
     f.forecast_category = j.at("forecast_category").get<std::string>();
     f.owner_id = j.at("owner_id").get<int64_t>();
-    f.amount = j.at("amount").is_null() ? std::numeric_limits<double>::quiet_NaN() : j.at("amount").get<double>();
+    f.amount = j.at("amount").is_null() ? kNaN : j.at("amount").get<double>();
     f.close_date_ms = j.at("close_date_ms").is_null() ? kNever : j.at("close_date_ms").get<int64_t>();
     f.p_win = j.at("p_win").get<double>();
     f.p_close = j.at("p_close").get<std::vector<double>>();
@@ -132,6 +132,7 @@ std::shared_ptr<const LiveDealForecaster> LiveDealForecaster::Load(warehouse::Wa
     f->outcomes_ = std::make_unique<insights::OutcomeIndex>(f->data_);
     for (size_t i = 0; i < f->data_.deals.size(); ++i) f->index_[f->data_.deals[i].deal_id] = i;
     f->caps_ = insights::AmountCaps(f->data_);
+    f->stage_of_ = std::make_unique<insights::StageResolver>(f->data_.stages);
     for (const auto& d : f->data_.deals)
       for (const auto& c : d.stages) f->last_change_ms_ = std::max(f->last_change_ms_, c.at_ms);
     f->stall_ = insights::StallThresholds(f->data_, f->last_change_ms_ + 1);
@@ -151,6 +152,7 @@ std::vector<std::string> LiveDealForecaster::DealProperties() {
 std::optional<insights::DealRecord> LiveDealForecaster::RecordAt(const LiveDeal& deal,
                                                                  const std::vector<StageChange>& stages,
                                                                  int64_t at_ms, std::string& why) const {
+  if (!stage_of_) throw InvalidInputError("LiveDealForecaster::RecordAt without a model");
   const auto& data = data_;
   std::string pipeline_id = DealProp(deal, "pipeline");
   const auto PipelineIndex = [&](const std::string& id) {
@@ -172,19 +174,9 @@ std::optional<insights::DealRecord> LiveDealForecaster::RecordAt(const LiveDeal&
       return std::nullopt;
     }
   }
-  // Stages as the forecast's loader resolves them: (pipeline, stage), else a stage id unique across pipelines.
-  const auto StageIndex = [&](const std::string& stage_id) {
-    int by_id = -1, matches = 0;
-    for (size_t i = 0; i < data.stages.size(); ++i) {
-      if (data.stages[i].stage_id != stage_id) continue;
-      if (data.stages[i].pipeline_id == pipeline_id) return static_cast<int>(i);
-      by_id = static_cast<int>(i);
-      ++matches;
-    }
-    return matches == 1 ? by_id : -1;
-  };
+  // Stages as the forecast's loader resolves them.
   for (const auto& c : stages) {
-    const int s = StageIndex(c.dealstage);
+    const int s = stage_of_->Resolve(pipeline_id, c.dealstage);
     if (s < 0) {
       why = "stage '" + c.dealstage + "' is not in the last build's pipelines";
       return std::nullopt;
@@ -198,8 +190,8 @@ std::optional<insights::DealRecord> LiveDealForecaster::RecordAt(const LiveDeal&
   // HubSpot's current values, at the change.
   const std::string amount_text = DealProp(deal, "amount");
   char* end = nullptr;
-  double amount = amount_text.empty() ? kNaNAmount : std::strtod(amount_text.c_str(), &end);
-  if (!amount_text.empty() && (end == nullptr || *end != '\0')) amount = kNaNAmount;
+  double amount = amount_text.empty() ? kNaN : std::strtod(amount_text.c_str(), &end);
+  if (!amount_text.empty() && (end == nullptr || *end != '\0')) amount = kNaN;
   OverlayAt(r.amounts, at_ms, amount, std::isnan(amount),
             [](double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); });
   const auto close = ParseTimestampMillis(DealProp(deal, "closedate"));
@@ -237,7 +229,7 @@ LiveDealPrediction LiveDealForecaster::Predict(const insights::DealRecord& recor
                                 ? 1.0
                                 : 0.0);
     out.forecast = insights::MakeDealForecast(data_, record, st, pred, cutoff, amount,
-                                              std::numeric_limits<double>::quiet_NaN(), m.no_activity_days);
+                                              kNaN, m.no_activity_days);
     auto& f = out.forecast;
     f.slipped_close_date = f.stalled = f.no_activity = f.single_threaded = false;  // nothing is at risk any more
     return out;

@@ -80,6 +80,7 @@ class LiveDealForecaster {
   insights::ForecastData data_;
   std::unique_ptr<insights::OutcomeIndex> outcomes_;
   std::map<int64_t, size_t> index_;  ///< deal id -> data_.deals
+  std::unique_ptr<insights::StageResolver> stage_of_;  ///< over data_.stages
   std::vector<double> caps_;
   /// Stall thresholds per stage from every stage change of the last build (insights::StallThresholds), computed
   /// once per load: a prediction after the build's last change would compute the same figures.
