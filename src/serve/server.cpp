@@ -410,14 +410,20 @@ void ServeServer::Mirror() {
       }
       std::vector<std::vector<Value>> rows;
       std::string ids;
+      std::map<size_t, std::vector<std::ptrdiff_t>> at_of_horizon;  // per horizon: each table column's place in Row()
       for (const auto& p : live) {
-        const auto names = insights::DealPredictionColumns(p.horizon);
+        auto [at, fresh] = at_of_horizon.try_emplace(p.horizon);
+        if (fresh) {
+          const auto names = insights::DealPredictionColumns(p.horizon);
+          for (const auto& c : cols) {
+            const auto it =
+                std::find_if(names.begin(), names.end(), [&](const Column& n) { return n.name == c.name; });
+            at->second.push_back(it == names.end() ? -1 : it - names.begin());
+          }
+        }
         const auto values = p.Row();
         std::vector<Value> row;
-        for (const auto& c : cols) {
-          const auto it = std::find_if(names.begin(), names.end(), [&](const Column& n) { return n.name == c.name; });
-          row.push_back(it == names.end() ? Value() : values[static_cast<size_t>(it - names.begin())]);
-        }
+        for (const std::ptrdiff_t k : at->second) row.push_back(k < 0 ? Value() : values[static_cast<size_t>(k)]);
         rows.push_back(std::move(row));
         ids += (ids.empty() ? "" : ",") + std::to_string(p.forecast.deal_id);
       }
