@@ -784,7 +784,7 @@ std::string LeadModel::Describe(const FeatureSpec& s, const float* v) const {
     if (n == "notes_before") return Plural(missing ? 0 : val, "note", "notes") + window;
     if (n == "tasks_before") return Plural(missing ? 0 : val, "task", "tasks") + window;
     if (n == "first_touch_hours") {
-      if (missing) return "no call or email" + window;
+      if (missing) return "no response to the lead" + window;  // or not an inbound lead (lead_features.sql)
       if (val < 1) return "first call or email within an hour";
       if (val < 48) return "first call or email after " + FormatNumber(std::round(val)) + " h";
       return "first call or email after " + FormatNumber(std::round(val / 24)) + " days";
