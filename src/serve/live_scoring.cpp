@@ -112,6 +112,38 @@ std::string TitleJobFunction(std::string_view jobtitle) {
   return "other";
 }
 
+std::string CompanySegment(std::string_view industry, std::optional<double> employees,
+                           const std::map<std::string, std::string>& synonyms) {
+  if (!employees || !std::isfinite(*employees)) return "";
+  // nullif(upper(replace(replace(replace(replace(trim(industry), ' & ', ' '), '&', ' '), '-', ''), ' ', '_')), '')
+  while (!industry.empty() && industry.front() == ' ') industry.remove_prefix(1);
+  while (!industry.empty() && industry.back() == ' ') industry.remove_suffix(1);
+  std::string key;
+  for (size_t i = 0; i < industry.size(); ++i) {
+    if (industry.compare(i, 3, " & ") == 0) {
+      key += '_';
+      i += 2;
+    } else if (industry[i] == '&' || industry[i] == ' ') {
+      key += '_';
+    } else if (industry[i] != '-') {
+      key += static_cast<char>(std::toupper(static_cast<unsigned char>(industry[i])));
+    }
+  }
+  if (key.empty()) return "";
+  const auto mapped = synonyms.find(key);
+  std::string out = mapped != synonyms.end() ? mapped->second : key;
+  for (char& c : out) c = c == '_' ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // The companies mart's size_band.
+  const double e = *employees;
+  const char* band = e <= 10     ? "1-10"
+                     : e <= 50   ? "11-50"
+                     : e <= 200  ? "51-200"
+                     : e <= 1000 ? "201-1000"
+                     : e <= 5000 ? "1001-5000"
+                                 : "5001+";
+  return out + ", " + band + " employees";
+}
+
 LiveScorer::LiveScorer() = default;
 LiveScorer::~LiveScorer() = default;
 
@@ -134,6 +166,13 @@ std::shared_ptr<const LiveScorer> LiveScorer::Load(warehouse::Warehouse& wh, con
     s->rows_[baseline->id[r]] = r;
     const double company = baseline->Num(r, "company_id");
     if (!std::isnan(company)) s->companies_.emplace(static_cast<int64_t>(company), r);
+  }
+  if (wh.TableExists(schema, "icp_industry_synonyms")) {
+    const auto syn = wh.Query("SELECT industry_key, industry FROM " +
+                              warehouse::Warehouse::QualifiedName(schema, "icp_industry_synonyms"));
+    for (const auto& r : syn.rows)
+      if (!warehouse::IsNull(r[0]) && !warehouse::IsNull(r[1]))
+        s->industry_synonyms_[warehouse::ToString(r[0])] = warehouse::ToString(r[1]);
   }
   s->model_version_ = warehouse::IsNull(rs.rows[0][0]) ? "" : warehouse::AsString(rs.rows[0][0]);
   s->baseline_ = std::move(baseline);
@@ -220,10 +259,15 @@ std::vector<LiveScore> LiveScorer::Score(const std::vector<LiveContact>& contact
                               "company_type", "company_segment"})
         set(row, col, base(co->second, col));
     } else {
-      // A company the last build has not seen has no segment yet (the build maps industry spellings to it); the
-      // model treats it as missing until the next build.
+      // A company the last build has not seen: its segment as the build would make it (industry spellings mapped
+      // by the build's synonyms, the employee band).
       set(row, "company_industry", TextOrNull(Get(cp, "industry")));
-      set(row, "company_employees", NumberOrNull(Get(cp, "numberofemployees")));
+      const Value employees = NumberOrNull(Get(cp, "numberofemployees"));
+      set(row, "company_employees", employees);
+      const auto* n = std::get_if<double>(&employees);
+      set(row, "company_segment",
+          TextOrNull(
+              CompanySegment(Get(cp, "industry"), n ? std::optional<double>(*n) : std::nullopt, industry_synonyms_)));
       set(row, "company_revenue", NumberOrNull(Get(cp, "annualrevenue")));
       set(row, "company_country", TextOrNull(Get(cp, "country")));
       set(row, "company_type", TextOrNull(Get(cp, "type")));

@@ -28,6 +28,13 @@ std::string TitleSeniority(std::string_view jobtitle);
 /// `job_function` of lead_features.sql from a job title (mirrors its CASE expression). Empty for an empty title.
 std::string TitleJobFunction(std::string_view jobtitle);
 
+/// `company_segment` of lead_features.sql for a company from its HubSpot industry and employee count: the
+/// industry normalized and mapped by the icp_industry_synonyms model (`synonyms`: normalized spelling -> HubSpot
+/// value), by the companies mart's employee band ("computer software, 201-1000 employees"). Empty when either is
+/// missing. Mirrors the SQL (a test holds the two equal on every company of a built portal).
+std::string CompanySegment(std::string_view industry, std::optional<double> employees,
+                           const std::map<std::string, std::string>& synonyms);
+
 /// A contact as read from HubSpot now.
 struct LiveContact {
   int64_t id = 0;
@@ -72,8 +79,9 @@ class LiveScorer {
   std::shared_ptr<const insights::LeadModel> model_;
   std::string model_version_, reason_;
   std::unique_ptr<insights::LeadData> baseline_;
-  std::unordered_map<int64_t, size_t> rows_;       ///< contact id -> baseline row
-  std::unordered_map<int64_t, size_t> companies_;  ///< company id -> a baseline row carrying it
+  std::unordered_map<int64_t, size_t> rows_;              ///< contact id -> baseline row
+  std::unordered_map<int64_t, size_t> companies_;         ///< company id -> a baseline row carrying it
+  std::map<std::string, std::string> industry_synonyms_;  ///< icp_industry_synonyms, for companies not in the build
 };
 
 }  // namespace revlens::serve

@@ -736,6 +736,41 @@ TEST_P(ServeTest, TitleRulesMatchTheSqlModel) {
   }
 }
 
+// A contact at a company the last build has not seen gets the segment the build would give it: the C++ rule on
+// the company's industry and employee count equals lead_features' company_segment on every company of the portal.
+TEST_P(ServeTest, CompanySegmentRuleMatchesTheSqlModel) {
+  World* w = Shared(GetParam());
+  if (!w->portal) GTEST_SKIP() << "REVLENS_TEST_POSTGRES_URL is not set";
+  Warehouse& wh = w->portal->Wh();
+  std::map<std::string, std::string> synonyms;
+  for (const auto& r : wh.Query("SELECT industry_key, industry FROM " + w->portal->T("icp_industry_synonyms")).rows)
+    synonyms[warehouse::ToString(r[0])] = warehouse::ToString(r[1]);
+  ASSERT_GT(synonyms.size(), 10u);
+  const auto rs = wh.Query("SELECT DISTINCT c.filled_industry, c.filled_employee_count, f.company_segment FROM " +
+                           w->portal->T("lead_features") + " AS f JOIN " + w->portal->T("companies") +
+                           " AS c ON c.company_id = f.company_id");
+  ASSERT_GT(rs.RowCount(), 50u);
+  size_t with_segment = 0, mapped = 0;
+  for (const auto& r : rs.rows) {
+    const std::string industry = warehouse::IsNull(r[0]) ? "" : warehouse::ToString(r[0]);
+    std::optional<double> employees;
+    if (!warehouse::IsNull(r[1])) employees = std::stod(warehouse::ToString(r[1]));
+    const std::string segment = warehouse::IsNull(r[2]) ? "" : warehouse::ToString(r[2]);
+    EXPECT_EQ(CompanySegment(industry, employees, synonyms), segment) << industry << " / " << warehouse::ToString(r[1]);
+    with_segment += !segment.empty();
+    std::string lowered = industry;
+    for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    // An admin's spelling ("SaaS", "Fintech") that became another value (HubSpot's own values, "COMPUTER_SOFTWARE",
+    // only lose their underscores).
+    mapped += !segment.empty() && industry.find('_') == std::string::npos && segment.rfind(lowered + ",", 0) != 0;
+  }
+  EXPECT_GT(with_segment, rs.RowCount() / 2);
+  EXPECT_GT(mapped, 5u);
+  EXPECT_EQ(CompanySegment("", 50.0, synonyms), "");
+  EXPECT_EQ(CompanySegment("SaaS", std::nullopt, synonyms), "");
+  EXPECT_EQ(CompanySegment(" SaaS ", 250.0, synonyms), "computer software, 201-1000 employees");
+}
+
 TEST_P(ServeTest, WithoutAModelContactEventsAreRecordedAndSkipped) {
   auto store = NewStore(GetParam());
   if (!store) GTEST_SKIP() << "REVLENS_TEST_POSTGRES_URL is not set";
