@@ -137,6 +137,15 @@ PropertyCatalog DefaultCatalog() {
   deals.push_back(Text("revlens_competitors", "revlens competitors",
                        "Competitors revlens detected on this open deal (notes, emails, calls, meetings, the competitor "
                        "and closed-lost-reason properties), ';'-separated."));
+  deals.push_back(Number("revlens_win_probability", "revlens win probability",
+                         "Probability (0-1) that this open deal is won, from revlens forecast: a model of the deal "
+                         "history, calibrated and backtested (historical stage conversion rates when the deal "
+                         "features add nothing over the stage)."));
+  deals.push_back(Text("revlens_deal_risk", "revlens deal risk",
+                       "Risk flags revlens forecast raised on this open deal, ';'-separated: slipped_close_date, "
+                       "stalled_in_stage, no_recent_activity, single_threaded. Empty when none."));
+  deals.push_back(DateTime("revlens_predicted_at", "revlens predicted at",
+                           "When the win probability and risk shown were computed."));
   return c;
 }
 

@@ -101,7 +101,19 @@ std::vector<PushTarget> DefaultTargets() {
   competitors.table = "deal_competitors";  // revlens compete: one row per open deal with a competitor detected
   competitors.id_column = "deal_id";
   competitors.fields = {{"competitors", "revlens_competitors", "", ValueFormat::kText, 0, false}};
-  return {scores, icp, competitors};
+  PushTarget deals;
+  deals.name = "deal_predictions";
+  deals.object_type = "deals";
+  deals.table = "deal_predictions";  // revlens forecast: one row per open deal (serve replaces a re-predicted one)
+  deals.id_column = "deal_id";
+  deals.order_column = "predicted_at";
+  deals.fields = {
+      // Two decimals: a re-forecast that moves a deal by less than a point sends nothing.
+      {"p_win", "revlens_win_probability", "", ValueFormat::kNumber, 2, false},
+      {"risk_flags", "revlens_deal_risk", "", ValueFormat::kText, 0, false},
+      {"predicted_at", "revlens_predicted_at", "", ValueFormat::kDateTime, 0, true},
+  };
+  return {scores, icp, competitors, deals};
 }
 
 void ValidateTargets(const std::vector<PushTarget>& targets, const PropertyCatalog& catalog) {

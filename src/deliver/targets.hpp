@@ -52,8 +52,9 @@ struct PushTarget {
 };
 
 /// The targets revlens ships: `lead_scores` -> contacts (score, tier, fit, engagement, reasons, model version,
-/// scored-at, with shadow twins), `company_icp_fit` -> companies (ICP fit, top segment, scored-at) and
-/// `deal_competitors` -> deals (the competitors `revlens compete` detected on each open deal).
+/// scored-at, with shadow twins), `company_icp_fit` -> companies (ICP fit, top segment, scored-at),
+/// `deal_competitors` -> deals (the competitors `revlens compete` detected on each open deal) and
+/// `deal_predictions` -> deals (`revlens forecast`'s win probability and risk flags, predicted-at).
 std::vector<PushTarget> DefaultTargets();
 
 /// Check targets against the catalog: identifiers are plain names, every mapped property (and shadow twin) is

@@ -1,6 +1,6 @@
 // `revlens push` end to end, verified with the official client: a DuckDB warehouse gets synthetic
-// lead_scores and company_icp_fit tables (built by `revlens build` from a one-model dbt project, the
-// way a user's own models would land them), `revlens push` writes them to the emulator, and
+// lead_scores, company_icp_fit and deal_predictions tables (built by `revlens build` from a small dbt
+// project, the way a user's own models would land them), `revlens push` writes them to the emulator, and
 // @hubspot/api-client reads the property group, the property definitions and the values back.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -14,6 +14,7 @@ import { makeClient, raw, revlensBin, startEmulator } from './harness.mjs';
 const run = promisify(execFile);
 const CONTACTS = 250;
 const COMPANIES = 20;
+const DEALS = 30;
 
 let emu;
 let client;
@@ -21,6 +22,7 @@ let dir;
 let warehouse;
 let contactIds = [];
 let companyIds = [];
+let dealIds = [];
 
 const TIERS = (x) => (x >= 75 ? 'A' : x >= 50 ? 'B' : x >= 25 ? 'C' : 'D');
 /// The synthetic score of contact number i (0-based), in run `r`: run 2 moves every tenth one.
@@ -31,6 +33,10 @@ function score(i, r = 1) {
 const holdout = (i) => i % 10 === 0;
 /// A score as revlens pushes it: one decimal, no trailing zero.
 const fmt = (x) => String(Math.round(x * 10) / 10);
+/// Deal number i's win probability (two decimals as pushed, never a tie) and risk flags (none for most).
+const pWin = (i) => (((i * 37) % 97) + 1) / 100 + 0.004;
+const fmt2 = (x) => String(Math.round(x * 100) / 100);
+const risk = (i) => (i % 3 === 0 ? 'stalled_in_stage;single_threaded' : null);
 
 /// Write the one-model dbt project that materializes lead_scores and company_icp_fit for run `r`.
 function writeProject(r) {
@@ -53,6 +59,12 @@ function writeProject(r) {
     `('icp${r}', CAST(${id} AS BIGINT), CAST(${i * 4} AS DOUBLE), 'Software x 200-1,000', TIMESTAMP '${day} 00:00:00')`);
   writeFileSync(join(proj, 'models', 'company_icp_fit.sql'),
     'select * from (values\n' + companies.join(',\n') + '\n) as t(run_id, company_id, icp_fit, top_segment, scored_at)\n');
+  // Deal predictions as `revlens forecast` writes them (the columns the push reads); run 2 only moves the timestamp.
+  const deals = dealIds.map((id, i) =>
+    `(CAST(${id} AS BIGINT), CAST(${pWin(i)} AS DOUBLE), ${risk(i) ? `'${risk(i)}'` : 'CAST(NULL AS VARCHAR)'}, ` +
+    `'model', TIMESTAMP '${day} 00:00:00')`);
+  writeFileSync(join(proj, 'models', 'deal_predictions.sql'),
+    'select * from (values\n' + deals.join(',\n') + '\n) as t(deal_id, p_win, risk_flags, method, predicted_at)\n');
   return proj;
 }
 
@@ -101,6 +113,10 @@ before(async () => {
     inputs: Array.from({ length: COMPANIES }, (_, i) => ({ properties: { name: `Co ${i}` }, associations: [] })),
   });
   companyIds = res.results.map((r) => r.id).sort((a, b) => Number(a) - Number(b));
+  const dres = await client.crm.deals.batchApi.create({
+    inputs: Array.from({ length: DEALS }, (_, i) => ({ properties: { dealname: `Deal ${i}` }, associations: [] })),
+  });
+  dealIds = dres.results.map((r) => r.id).sort((a, b) => Number(a) - Number(b));
   await build(1);
 });
 after(async () => {
@@ -122,10 +138,11 @@ describe('revlens push', () => {
     assert.equal(s.complete, true, JSON.stringify(s));
     assert.equal(target(s, 'lead_scores').written, CONTACTS);
     assert.equal(target(s, 'company_icp_fit').written, COMPANIES);
-    assert.equal(s.requests.update, Math.ceil(CONTACTS / 100) + Math.ceil(COMPANIES / 100));
+    assert.equal(target(s, 'deal_predictions').written, DEALS);
+    assert.equal(s.requests.update, Math.ceil(CONTACTS / 100) + Math.ceil(COMPANIES / 100) + Math.ceil(DEALS / 100));
     assert.equal(s.requests.rate_limited, 0);
 
-    for (const type of ['contacts', 'companies']) {
+    for (const type of ['contacts', 'companies', 'deals']) {
       const g = await client.crm.properties.groupsApi.getByName(type, 'revlens');
       assert.equal(g.name, 'revlens');
     }
@@ -141,8 +158,10 @@ describe('revlens push', () => {
     assert.equal(shadow.hidden, true, 'shadow properties are hidden');
     assert.equal((await core.getByName('contacts', 'revlens_scored_at')).type, 'datetime');
     assert.equal((await core.getByName('companies', 'revlens_icp_fit')).groupName, 'revlens');
+    assert.equal((await core.getByName('deals', 'revlens_win_probability')).type, 'number');
+    assert.equal((await core.getByName('deals', 'revlens_deal_risk')).groupName, 'revlens');
     // Every revlens property sits in the revlens group, and nothing of revlens is anywhere else.
-    for (const type of ['contacts', 'companies']) {
+    for (const type of ['contacts', 'companies', 'deals']) {
       for (const p of (await core.getAll(type)).results) {
         assert.equal(p.name.startsWith('revlens_'), p.groupName === 'revlens', `${type}.${p.name} in ${p.groupName}`);
       }
@@ -172,6 +191,19 @@ describe('revlens push', () => {
     const co = await client.crm.companies.basicApi.getById(companyIds[3], ['revlens_icp_fit', 'revlens_icp_segment']);
     assert.equal(co.properties.revlens_icp_fit, '12');
     assert.equal(co.properties.revlens_icp_segment, 'Software x 200-1,000');
+    const deals = await client.crm.deals.batchApi.read({
+      inputs: dealIds.map((id) => ({ id })),
+      properties: ['revlens_win_probability', 'revlens_deal_risk', 'revlens_predicted_at', 'dealname'],
+      propertiesWithHistory: [],
+    });
+    const byId = new Map(deals.results.map((r) => [r.id, r.properties]));
+    dealIds.forEach((id, i) => {
+      const p = byId.get(id);
+      assert.equal(p.dealname, `Deal ${i}`, 'revlens touched a deal property outside its group');
+      assert.equal(p.revlens_win_probability, fmt2(pWin(i)), `deal ${id} win probability`);
+      assert.equal(p.revlens_deal_risk || null, risk(i), `deal ${id} risk`);
+      assert.equal(new Date(p.revlens_predicted_at).toISOString(), '2026-06-30T00:00:00.000Z');
+    });
   });
 
   test('a second push sends nothing', async () => {
@@ -190,7 +222,9 @@ describe('revlens push', () => {
     const changed = contactIds.filter((_, i) => i % 10 === 3).length;
     assert.equal(target(s, 'lead_scores').changed, changed);
     assert.equal(target(s, 'lead_scores').written, changed);
-    assert.equal(s.requests.update, 1);  // ceil(25 / 100); companies unchanged (a new timestamp alone is no change)
+    // ceil(25 / 100); companies and deals unchanged (a new timestamp alone is no change)
+    assert.equal(s.requests.update, 1);
+    assert.equal(target(s, 'deal_predictions').changed, 0);
     const after = (await raw(emu, 'GET', '/_emulator/stats')).json.batchUpdates.contacts;
     assert.equal(after.inputs - before.inputs, changed);
     assert.equal(after.values - before.values, target(s, 'lead_scores').values);

@@ -563,14 +563,14 @@ TEST_P(PushTest, ScoresFromShadowModeStayHidden) {
 }
 
 TEST_P(PushTest, ANewProductIsAConfigEntry) {
-  // Deal predictions, as a later product will push them: catalog entries and a target, no new code.
+  // A further product's write-back (a made-up deal health table): catalog entries and a target, no new code.
   Serve();
-  wh_->CreateTable(schema_, "deal_predictions",
+  wh_->CreateTable(schema_, "deal_health",
                    {{"deal_id", ColumnType::kBigInt},
                     {"win_probability", ColumnType::kDouble},
                     {"risk", ColumnType::kText},
                     {"predicted_at", ColumnType::kTimestamp}});
-  wh_->BulkLoad(schema_, "deal_predictions",
+  wh_->BulkLoad(schema_, "deal_health",
                 {{"deal_id", ColumnType::kBigInt},
                  {"win_probability", ColumnType::kDouble},
                  {"risk", ColumnType::kText},
@@ -580,22 +580,22 @@ TEST_P(PushTest, ANewProductIsAConfigEntry) {
                  {int64_t{2}, 0.9, std::string("low"), warehouse::Timestamp{kScoredAt}}});
   PushOptions o = Options();
   o.catalog.by_type["deals"] = {
-      {"revlens_win_probability", "revlens win probability", "number", "number", "Chance to win (0-1).", {}, false},
-      {"revlens_deal_risk", "revlens deal risk", "enumeration", "select", "Risk.", {"low", "medium", "high"}, false}};
+      {"revlens_health_score", "revlens health score", "number", "number", "Health (0-1).", {}, false},
+      {"revlens_health", "revlens health", "enumeration", "select", "Risk.", {"low", "medium", "high"}, false}};
   PushTarget deals;
-  deals.name = "deal_predictions";
+  deals.name = "deal_health";
   deals.object_type = "deals";
-  deals.table = "deal_predictions";
+  deals.table = "deal_health";
   deals.id_column = "deal_id";
   deals.order_column = "predicted_at";
-  deals.fields = {{"win_probability", "revlens_win_probability", "", ValueFormat::kNumber, 2, false},
-                  {"risk", "revlens_deal_risk", "", ValueFormat::kText, 0, false}};
+  deals.fields = {{"win_probability", "revlens_health_score", "", ValueFormat::kNumber, 2, false},
+                  {"risk", "revlens_health", "", ValueFormat::kText, 0, false}};
   o.targets = {deals};
   const PushSummary s = Push(o);
-  EXPECT_EQ(Target(s, "deal_predictions").written, 2);
-  EXPECT_EQ(Value_(ObjectType::kDeals, 1, "revlens_win_probability"), "0.47");  // the latest row
-  EXPECT_EQ(Value_(ObjectType::kDeals, 1, "revlens_deal_risk"), "medium");
-  EXPECT_EQ(Value_(ObjectType::kDeals, 2, "revlens_deal_risk"), "low");
+  EXPECT_EQ(Target(s, "deal_health").written, 2);
+  EXPECT_EQ(Value_(ObjectType::kDeals, 1, "revlens_health_score"), "0.47");  // the latest row
+  EXPECT_EQ(Value_(ObjectType::kDeals, 1, "revlens_health"), "medium");
+  EXPECT_EQ(Value_(ObjectType::kDeals, 2, "revlens_health"), "low");
   // ... and it still cannot aim outside the group.
   o.targets[0].fields[1].property = "dealstage";
   EXPECT_THROW(Push(o), ConfigError);
@@ -620,6 +620,36 @@ TEST_P(PushTest, CompetitorsOnOpenDealsArePushed) {
   const PushSummary again = Push();
   EXPECT_EQ(Target(again, "deal_competitors").written, 1);
   EXPECT_EQ(Value_(ObjectType::kDeals, 1, "revlens_competitors"), "Acme");
+}
+
+TEST_P(PushTest, DealPredictionsArePushed) {
+  // `revlens forecast` writes deal_predictions; the default targets carry p_win and the risk flags to deals.
+  Serve();
+  const std::vector<warehouse::Column> cols = {{"deal_id", ColumnType::kBigInt},
+                                               {"p_win", ColumnType::kDouble},
+                                               {"risk_flags", ColumnType::kText},
+                                               {"method", ColumnType::kText},
+                                               {"predicted_at", ColumnType::kTimestamp}};
+  wh_->CreateTable(schema_, "deal_predictions", cols);
+  wh_->BulkLoad(schema_, "deal_predictions", cols,
+                {{int64_t{1}, 0.4712, std::string("stalled_in_stage;single_threaded"), std::string("model"),
+                  warehouse::Timestamp{kScoredAt}},
+                 {int64_t{2}, 0.9, warehouse::Value(), std::string("stage_rates"), warehouse::Timestamp{kScoredAt}}});
+  const PushSummary s = Push();
+  EXPECT_EQ(Target(s, "deal_predictions").written, 2);
+  EXPECT_EQ(Value_(ObjectType::kDeals, 1, "revlens_win_probability"), "0.47");
+  EXPECT_EQ(Value_(ObjectType::kDeals, 1, "revlens_deal_risk"), "stalled_in_stage;single_threaded");
+  EXPECT_EQ(Value_(ObjectType::kDeals, 2, "revlens_win_probability"), "0.9");
+  EXPECT_EQ(Value_(ObjectType::kDeals, 2, "revlens_deal_risk").value_or(""), "");  // no flags: nothing set
+  EXPECT_TRUE(Value_(ObjectType::kDeals, 1, "revlens_predicted_at").has_value());
+  // A re-forecast that moves a deal by less than a point, with a new timestamp, sends nothing; a new flag is sent.
+  wh_->Execute("UPDATE " + T("deal_predictions") + " SET p_win = p_win + 0.002, predicted_at = predicted_at + " +
+               "INTERVAL '1 day'");
+  EXPECT_EQ(Push().update_requests, 0);
+  wh_->Execute("UPDATE " + T("deal_predictions") + " SET risk_flags = 'no_recent_activity' WHERE deal_id = 2");
+  const PushSummary again = Push();
+  EXPECT_EQ(Target(again, "deal_predictions").written, 1);
+  EXPECT_EQ(Value_(ObjectType::kDeals, 2, "revlens_deal_risk"), "no_recent_activity");
 }
 
 TEST_P(PushTest, NothingToPushIsAClearError) {

@@ -117,6 +117,8 @@ TEST(PushConfig, ManagedPropertiesListVisibleThenShadow) {
   EXPECT_EQ(props.front(), "revlens_score");
   EXPECT_EQ(props[7], "revlens_shadow_score");
   EXPECT_EQ(ManagedProperties(DefaultTargets()[1]).size(), 3u);
+  EXPECT_EQ(ManagedProperties(DefaultTargets()[3]),
+            (std::vector<std::string>{"revlens_win_probability", "revlens_deal_risk", "revlens_predicted_at"}));
 }
 
 }  // namespace
