@@ -53,6 +53,7 @@ void PrintSummary(const deliver::PushSummary& s, const std::string& api_base) {
                 t.object_type.c_str(), static_cast<long long>(t.rows), static_cast<long long>(t.unchanged),
                 static_cast<long long>(t.changed), s.dry_run ? "would change" : "changed",
                 static_cast<long long>(t.values));
+    if (t.cleared > 0) std::printf(", %lld cleared (no longer in the table)", static_cast<long long>(t.cleared));
     if (t.hidden > 0) std::printf(", %lld to shadow properties", static_cast<long long>(t.hidden));
     if (t.holdout > 0) std::printf(" (holdout %lld)", static_cast<long long>(t.holdout));
     std::printf("\n");

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace revlens::deliver {
 namespace {
@@ -190,6 +191,36 @@ TargetPlan PlanTarget(const PushTarget& target, const PropertyCatalog& catalog, 
     }
     plan.values += static_cast<int64_t>(change.changes.size());
     plan.changes.push_back(std::move(change));
+  }
+
+  if (target.clear_missing) {
+    std::unordered_set<int64_t> present;
+    for (const auto& row : rows) present.insert(row.id);
+    std::vector<int64_t> gone;
+    for (const auto& [id, values] : state)
+      if (!present.count(id)) gone.push_back(id);
+    std::sort(gone.begin(), gone.end());
+    for (const int64_t id : gone) {
+      const std::vector<std::string>& old = state.at(id);
+      RecordChange change;
+      change.id = id;
+      bool primary = false;
+      for (size_t p = 0; p < props.size() && p < old.size(); ++p) {
+        if (old[p].empty()) continue;
+        primary = primary || !companion[p];
+        change.changes.push_back({props[p], old[p], std::string()});
+      }
+      if (!primary) continue;
+      change.payload = Payload(change.changes);
+      if (auto q = quarantine.find(id);
+          q != quarantine.end() && !options.retry_quarantined && q->second.kind == QuarantineKind::kNotFound) {
+        ++plan.skipped_quarantined;
+        continue;
+      }
+      ++plan.cleared;
+      plan.values += static_cast<int64_t>(change.changes.size());
+      plan.changes.push_back(std::move(change));
+    }
   }
   return plan;
 }

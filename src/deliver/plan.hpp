@@ -73,7 +73,8 @@ struct TargetPlan {
   int64_t shadow = 0;     ///< rows the product marked as shadow mode
   int64_t unchanged = 0;  ///< rows with nothing to send
   int64_t skipped_quarantined = 0;
-  int64_t values = 0;  ///< property values to send
+  int64_t values = 0;   ///< property values to send
+  int64_t cleared = 0;  ///< records gone from the source whose values are cleared (PushTarget::clear_missing)
 };
 
 /// Compare `rows` with `state` (ManagedProperties order) and decide what to send. Routing per row: visible
@@ -81,7 +82,8 @@ struct TargetPlan {
 /// in the holdout; hidden rows write the shadow twins, and
 /// holdout rows also clear the visible properties. A record changes when a non-companion value differs from
 /// push_state; then its differing companion values go too. Records quarantined as not found are skipped
-/// (unless retry_quarantined), as are ones quarantined as invalid whose values have not changed since.
+/// (unless retry_quarantined), as are ones quarantined as invalid whose values have not changed since. With
+/// clear_missing, records in `state` with a value but no row are cleared (in id order).
 TargetPlan PlanTarget(const PushTarget& target, const PropertyCatalog& catalog, const std::vector<SourceRow>& rows,
                       const StateMap& state, const QuarantineMap& quarantine, const PlanOptions& options);
 

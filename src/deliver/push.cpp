@@ -290,6 +290,7 @@ std::string PushSummary::ToJson() const {
                   {"shadow", t.shadow},
                   {"unchanged", t.unchanged},
                   {"changed", t.changed},
+                  {"cleared", t.cleared},
                   {"values", t.values},
                   {"written", t.written},
                   {"quarantined_not_found", t.quarantined_not_found},
@@ -365,6 +366,7 @@ PushSummary RunPush(warehouse::Warehouse& wh, hubspot::Client* client, const Pus
     ts.shadow = plan.shadow;
     ts.unchanged = plan.unchanged;
     ts.changed = static_cast<int64_t>(plan.changes.size());
+    ts.cleared = plan.cleared;
     ts.values = plan.values;
     ts.skipped_quarantined = plan.skipped_quarantined;
     ts.quarantined_invalid = static_cast<int64_t>(plan.invalid.size());

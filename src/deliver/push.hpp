@@ -51,7 +51,8 @@ struct TargetSummary {
   int64_t unusable = 0;   ///< the model said no lift
   int64_t shadow = 0;     ///< the product ran in shadow mode
   int64_t unchanged = 0;  ///< nothing to send
-  int64_t changed = 0;    ///< records with values to send
+  int64_t changed = 0;    ///< records with values to send (the cleared ones included)
+  int64_t cleared = 0;    ///< records gone from the source whose values are cleared (PushTarget::clear_missing)
   int64_t values = 0;     ///< property values to send
   int64_t written = 0;    ///< records HubSpot accepted
   int64_t quarantined_not_found = 0;

@@ -107,6 +107,7 @@ std::vector<PushTarget> DefaultTargets() {
   deals.table = "deal_predictions";  // revlens forecast: one row per open deal (serve replaces a re-predicted one)
   deals.id_column = "deal_id";
   deals.order_column = "predicted_at";
+  deals.clear_missing = true;  // a deal that closed (or was deleted) leaves the table: its prediction is cleared
   deals.fields = {
       // Two decimals: a re-forecast that moves a deal by less than a point sends nothing.
       {"p_win", "revlens_win_probability", "", ValueFormat::kNumber, 2, false},

@@ -49,6 +49,9 @@ struct PushTarget {
   std::string holdout_column;
   std::string holdout_value;
   std::vector<FieldMapping> fields;
+  /// A record push_state holds values for that the table no longer has gets its properties cleared (a deal that
+  /// closed has no win probability any more); otherwise its last values stay.
+  bool clear_missing = false;
 };
 
 /// The targets revlens ships: `lead_scores` -> contacts (score, tier, fit, engagement, reasons, model version,

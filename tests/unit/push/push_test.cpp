@@ -650,6 +650,15 @@ TEST_P(PushTest, DealPredictionsArePushed) {
   const PushSummary again = Push();
   EXPECT_EQ(Target(again, "deal_predictions").written, 1);
   EXPECT_EQ(Value_(ObjectType::kDeals, 2, "revlens_deal_risk"), "no_recent_activity");
+  // Deal 1 closed: the next forecast has no row for it, so its prediction is cleared, once.
+  wh_->Execute("DELETE FROM " + T("deal_predictions") + " WHERE deal_id = 1");
+  const PushSummary closed = Push();
+  EXPECT_EQ(Target(closed, "deal_predictions").cleared, 1);
+  EXPECT_EQ(Target(closed, "deal_predictions").written, 1);
+  EXPECT_EQ(Value_(ObjectType::kDeals, 1, "revlens_win_probability").value_or(""), "");
+  EXPECT_EQ(Value_(ObjectType::kDeals, 1, "revlens_deal_risk").value_or(""), "");
+  EXPECT_EQ(Value_(ObjectType::kDeals, 2, "revlens_win_probability"), "0.9");
+  EXPECT_EQ(Push().update_requests, 0);
 }
 
 TEST_P(PushTest, NothingToPushIsAClearError) {
