@@ -196,12 +196,12 @@ TargetPlan PlanTarget(const PushTarget& target, const PropertyCatalog& catalog, 
   if (target.clear_missing) {
     std::unordered_set<int64_t> present;
     for (const auto& row : rows) present.insert(row.id);
-    std::vector<int64_t> gone;
+    std::vector<std::pair<int64_t, const std::vector<std::string>*>> gone;
     for (const auto& [id, values] : state)
-      if (!present.count(id)) gone.push_back(id);
+      if (!present.count(id)) gone.emplace_back(id, &values);
     std::sort(gone.begin(), gone.end());
-    for (const int64_t id : gone) {
-      const std::vector<std::string>& old = state.at(id);
+    for (const auto& [id, values] : gone) {
+      const std::vector<std::string>& old = *values;
       RecordChange change;
       change.id = id;
       bool primary = false;

@@ -15,11 +15,16 @@ namespace {
 
 using warehouse::Value;
 
+/// SQL's trim(): spaces only (core's TrimSpace also takes tabs and newlines, which the models keep).
+std::string_view SqlTrim(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
 std::string Normalize(std::string_view title) {
-  // lower(trim(jobtitle)): SQL trim removes spaces only.
-  while (!title.empty() && title.front() == ' ') title.remove_prefix(1);
-  while (!title.empty() && title.back() == ' ') title.remove_suffix(1);
-  std::string t(title);
+  // lower(trim(jobtitle))
+  std::string t(SqlTrim(title));
   for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return t;
 }
@@ -116,8 +121,7 @@ std::string CompanySegment(std::string_view industry, std::optional<double> empl
                            const std::map<std::string, std::string>& synonyms) {
   if (!employees || !std::isfinite(*employees)) return "";
   // nullif(upper(replace(replace(replace(replace(trim(industry), ' & ', ' '), '&', ' '), '-', ''), ' ', '_')), '')
-  while (!industry.empty() && industry.front() == ' ') industry.remove_prefix(1);
-  while (!industry.empty() && industry.back() == ' ') industry.remove_suffix(1);
+  industry = SqlTrim(industry);
   std::string key;
   for (size_t i = 0; i < industry.size(); ++i) {
     if (industry.compare(i, 3, " & ") == 0) {
