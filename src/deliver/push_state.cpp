@@ -163,6 +163,19 @@ void PushStateStore::SaveValues(const std::string& object_type, const std::vecto
   tx.Commit();
 }
 
+void PushStateStore::Forget(const std::string& object_type,
+                            const std::map<std::string, std::vector<int64_t>>& ids_by_property) {
+  if (ids_by_property.empty() || !wh_.TableExists(schema_, state_table_)) return;
+  warehouse::Transaction tx(wh_);
+  for (const auto& [property, ids] : ids_by_property) {
+    DeleteIds(state_table_,
+              "object_type = " + Warehouse::QuoteLiteral(object_type) +
+                  " AND property = " + Warehouse::QuoteLiteral(property),
+              ids);
+  }
+  tx.Commit();
+}
+
 void PushStateStore::SaveQuarantine(const std::vector<QuarantineEntry>& entries) {
   if (entries.empty()) return;
   std::map<std::string, std::vector<int64_t>> by_type;

@@ -6,6 +6,7 @@
 ///                   first_failed_at, last_failed_at, push_id): records that could not be written and why.
 /// Rows are replaced by key (DELETE by id list, then bulk load), the same SQL on DuckDB and PostgreSQL.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -72,6 +73,10 @@ class PushStateStore {
   /// rows known to exist are deleted: a first push of 20,000 records is then a bulk load, not 140 DELETEs.)
   void SaveValues(const std::string& object_type, const std::vector<PushedValue>& values,
                   warehouse::Timestamp pushed_at, const std::string& push_id);
+  /// Forget the last pushed values of these records' properties (property -> record ids), in one transaction: a
+  /// value written to HubSpot outside a push (`revlens serve`'s live scores) makes them stale, and the next push
+  /// then sends its own values again instead of skipping those equal to the forgotten ones.
+  void Forget(const std::string& object_type, const std::map<std::string, std::vector<int64_t>>& ids_by_property);
   /// Replace the quarantine rows of these records (by object type and id), in one transaction.
   void SaveQuarantine(const std::vector<QuarantineEntry>& entries);
   /// Drop the quarantine rows of records that were written successfully.

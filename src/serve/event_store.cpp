@@ -104,6 +104,9 @@ EventStore::EventStore(const std::string& url, std::string schema)
   db_->Execute("CREATE TABLE IF NOT EXISTS " + T("deal_predictions") + " (deal_id " + big +
                " PRIMARY KEY, predicted_at " + big + ", event_id " + big + ", prediction " + text_ +
                ", mirrored BOOLEAN NOT NULL DEFAULT FALSE)");
+  db_->Execute("CREATE TABLE IF NOT EXISTS " + T("live_writes") + " (object_type " + text_ + ", object_id " + big +
+               ", property " + text_ + ", written_at " + big +
+               ", mirrored BOOLEAN NOT NULL DEFAULT FALSE, PRIMARY KEY (object_type, object_id, property))");
 }
 
 EventStore::~EventStore() = default;
@@ -262,6 +265,26 @@ void EventStore::RecordDealPrediction(const DealPredictionRecord& p) {
   tx.Commit();
 }
 
+void EventStore::RecordLiveWrites(const std::vector<LiveWrite>& writes) {
+  if (writes.empty()) return;
+  std::lock_guard lock(mu_);
+  warehouse::Transaction tx(*db_);
+  for (const auto& w : writes) {
+    if (w.properties.empty()) continue;
+    std::string in, values;
+    for (const auto& p : w.properties) {
+      in += (in.empty() ? "" : ",") + Lit(p);
+      values += std::string(values.empty() ? "" : ",") + "(" + Lit(w.object_type) + "," + Num(w.object_id) + "," +
+                Lit(p) + "," + Num(w.written_at_ms) + ")";
+    }
+    db_->Execute("DELETE FROM " + T("live_writes") + " WHERE object_type = " + Lit(w.object_type) +
+                 " AND object_id = " + Num(w.object_id) + " AND property IN (" + in + ")");
+    db_->Execute("INSERT INTO " + T("live_writes") + " (object_type, object_id, property, written_at) VALUES " +
+                 values);
+  }
+  tx.Commit();
+}
+
 std::vector<StageChange> EventStore::DealStageChanges(int64_t deal_id, int64_t upto_ms) {
   std::lock_guard lock(mu_);
   const auto rs = db_->Query("SELECT occurred_at, property_value FROM " + T("webhook_events") + " WHERE object_id = " +
@@ -316,8 +339,24 @@ std::vector<DealPredictionRecord> EventStore::UnmirroredDealPredictions() {
   return out;
 }
 
+std::vector<LiveWrite> EventStore::UnmirroredLiveWrites() {
+  std::lock_guard lock(mu_);
+  const auto rs = db_->Query("SELECT object_type, object_id, property, written_at FROM " + T("live_writes") +
+                             " WHERE NOT mirrored ORDER BY object_type, object_id, written_at, property");
+  // One entry per record and instant.
+  std::vector<LiveWrite> out;
+  for (const auto& r : rs.rows) {
+    if (out.empty() || out.back().object_type != Str(r[0]) || out.back().object_id != Int(r[1]) ||
+        out.back().written_at_ms != Int(r[3]))
+      out.push_back({Str(r[0]), Int(r[1]), {}, Int(r[3])});
+    out.back().properties.push_back(Str(r[2]));
+  }
+  return out;
+}
+
 void EventStore::MarkMirrored(const std::vector<SentAlert>& alerts, const std::vector<DealFlag>& deals,
-                              const std::vector<DealPredictionRecord>& predictions) {
+                              const std::vector<DealPredictionRecord>& predictions,
+                              const std::vector<LiveWrite>& live_writes) {
   std::lock_guard lock(mu_);
   warehouse::Transaction tx(*db_);
   for (const auto& a : alerts) {
@@ -331,6 +370,11 @@ void EventStore::MarkMirrored(const std::vector<SentAlert>& alerts, const std::v
   for (const auto& p : predictions) {
     db_->Execute("UPDATE " + T("deal_predictions") + " SET mirrored = TRUE WHERE deal_id = " + Num(p.deal_id) +
                  " AND predicted_at = " + Num(p.predicted_at_ms) + " AND prediction = " + Lit(p.prediction));
+  }
+  for (const auto& w : live_writes) {
+    // A property written again since it was read keeps its newer instant and stays unmirrored.
+    db_->Execute("UPDATE " + T("live_writes") + " SET mirrored = TRUE WHERE object_type = " + Lit(w.object_type) +
+                 " AND object_id = " + Num(w.object_id) + " AND written_at = " + Num(w.written_at_ms));
   }
   tx.Commit();
 }

@@ -58,6 +58,17 @@ struct DealPredictionRecord {
   std::string prediction;  ///< JSON
 };
 
+/// Properties `revlens serve` wrote to a HubSpot record outside a push (a live score). The copy into the warehouse
+/// forgets the push's memory of them (push_state), so the next `revlens push` sends its own values again instead of
+/// skipping an unchanged nightly value and leaving the live one in HubSpot.
+struct LiveWrite {
+  std::string object_type;  ///< `contacts`
+  int64_t object_id = 0;
+  std::vector<std::string> properties;
+  int64_t written_at_ms = 0;
+  bool operator==(const LiveWrite&) const = default;
+};
+
 /// A dated stage of a deal, from the stored dealstage events.
 struct StageChange {
   int64_t occurred_at_ms = 0;
@@ -108,6 +119,8 @@ class EventStore {
   /// Remember a deal's live prediction, replacing the deal's earlier one unless that one is for a later instant (a
   /// replayed older event does not undo a newer stage); not yet mirrored.
   void RecordDealPrediction(const DealPredictionRecord& prediction);
+  /// Remember properties written live (each replacing its earlier entry; not yet mirrored).
+  void RecordLiveWrites(const std::vector<LiveWrite>& writes);
   /// The stage changes of `deal_id` received as `deal.propertyChange` events (`dealstage`) that occurred at or
   /// before `upto_ms`, oldest first.
   std::vector<StageChange> DealStageChanges(int64_t deal_id, int64_t upto_ms);
@@ -115,9 +128,11 @@ class EventStore {
   std::vector<SentAlert> UnmirroredAlerts();
   std::vector<DealFlag> UnmirroredDealFlags();
   std::vector<DealPredictionRecord> UnmirroredDealPredictions();
+  std::vector<LiveWrite> UnmirroredLiveWrites();
   /// Mark every row read by the calls above as copied (a row replaced meanwhile stays unmirrored).
   void MarkMirrored(const std::vector<SentAlert>& alerts, const std::vector<DealFlag>& deals,
-                    const std::vector<DealPredictionRecord>& predictions = {});
+                    const std::vector<DealPredictionRecord>& predictions = {},
+                    const std::vector<LiveWrite>& live_writes = {});
 
   StoreCounts Counts();
   /// Every stored event id (tests and the benchmark compare it with what was sent).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <cstdio>
 #include <set>
 
@@ -13,6 +14,7 @@
 #include "deliver/batch_update.hpp"
 #include "deliver/outbound.hpp"
 #include "deliver/properties.hpp"
+#include "deliver/push_state.hpp"
 #include "deliver/slack.hpp"
 #include "deliver/targets.hpp"
 #include "hubspot/signature.hpp"
@@ -370,11 +372,21 @@ void ServeServer::Mirror() {
   const auto alerts = store_->UnmirroredAlerts();
   const auto deals = store_->UnmirroredDealFlags();
   const auto predictions = store_->UnmirroredDealPredictions();
-  if (alerts.empty() && deals.empty() && predictions.empty()) return;
+  const auto live_writes = store_->UnmirroredLiveWrites();
+  if (alerts.empty() && deals.empty() && predictions.empty() && live_writes.empty()) return;
   try {
     auto wh = options_.open_warehouse();
     const std::string& schema = options_.model_schema;
     wh->CreateSchema(schema);
+    if (!live_writes.empty()) {
+      // First, in its own transaction (forgetting twice changes nothing, copying alerts twice would): the push's
+      // memory of the properties serve wrote live.
+      std::map<std::string, std::map<std::string, std::vector<int64_t>>> by_type;
+      for (const auto& w : live_writes)
+        for (const auto& p : w.properties) by_type[w.object_type][p].push_back(w.object_id);
+      deliver::PushStateStore state(*wh, schema);
+      for (const auto& [type, ids] : by_type) state.Forget(type, ids);
+    }
     warehouse::Transaction tx(*wh);
     if (!alerts.empty()) {
       wh->CreateTable(schema, "alerts", deliver::AlertColumns());
@@ -432,13 +444,13 @@ void ServeServer::Mirror() {
       wh->BulkLoad(schema, "deal_predictions", cols, rows);
     }
     tx.Commit();
-    store_->MarkMirrored(alerts, deals, predictions);
+    store_->MarkMirrored(alerts, deals, predictions, live_writes);
     std::lock_guard lock(stats_mu_);
-    stats_.mirrored += static_cast<int64_t>(alerts.size() + deals.size() + predictions.size());
+    stats_.mirrored += static_cast<int64_t>(alerts.size() + deals.size() + predictions.size() + live_writes.size());
   } catch (const Error& e) {
     std::lock_guard lock(stats_mu_);
     ++stats_.warehouse_busy;
-    Log(std::string("warehouse not available for copying alerts, deal flags and predictions, will retry: ") +
+    Log(std::string("warehouse not available for copying alerts, deal flags, predictions and live writes, will retry: ") +
         e.what());
   }
 }
@@ -654,11 +666,19 @@ void ServeServer::ProcessContacts(const std::vector<int64_t>& ids, std::map<int6
     for (const auto& s : specs) allowed.insert(s.name);
     const auto result = deliver::SendBatchUpdate(*client_, "contacts", updates, allowed);
     int64_t values = 0;
+    std::vector<LiveWrite> written;
+    const int64_t written_at = NowMillis();
     for (const auto& u : updates)
       if (std::find(result.accepted.begin(), result.accepted.end(), u.id) != result.accepted.end()) {
         outcome[u.id] = "scored, written";
         values += static_cast<int64_t>(u.properties.size());
+        LiveWrite w{"contacts", u.id, {}, written_at};
+        for (const auto& [name, value] : u.properties) w.properties.push_back(name);
+        written.push_back(std::move(w));
       }
+    // Remembered for the copy into the warehouse, which makes the next push forget its own values of these
+    // properties (push_state): else a nightly score equal to the last pushed one would leave the live one in HubSpot.
+    store_->RecordLiveWrites(written);
     for (const auto& f : result.failed) {
       if (f.kind == deliver::QuarantineKind::kTransient) continue;  // stays pending: retried
       outcome[f.id] = "scored, not written: " + f.reason;

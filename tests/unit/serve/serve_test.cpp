@@ -20,6 +20,7 @@
 
 #include "core/time_util.hpp"
 #include "deliver/outbound.hpp"
+#include "deliver/push.hpp"
 #include "emulator/generator/generator.hpp"
 #include "emulator/server.hpp"
 #include "emulator/webhooks.hpp"
@@ -391,6 +392,63 @@ TEST_P(ServeTest, CreatedContactGetsItsScoreWrittenBack) {
   EXPECT_TRUE(tier == "A" || tier == "B" || tier == "C" || tier == "D") << tier;
   EXPECT_GE(server.Stats().contacts_scored, 1);
   EXPECT_EQ(server.Store().Counts().pending, 0);
+}
+
+// The nightly score went to HubSpot through `revlens push`; serve then writes a live one. The copy into the
+// warehouse makes the push forget its values of the properties serve wrote, so the next push (same nightly scores)
+// sends them again: without that it compared the nightly value with its own last one, found no change, and left
+// the live value in HubSpot.
+TEST_P(ServeTest, LiveScoreMakesTheNextPushSendTheNightlyScoreAgain) {
+  World* w = Shared(GetParam());
+  if (!w->portal) GTEST_SKIP() << "REVLENS_TEST_POSTGRES_URL is not set";
+  Warehouse& wh = w->portal->Wh();
+  // A scored contact that is neither in the A/B holdout nor left without a score.
+  const auto rs = wh.Query("SELECT contact_id FROM " + w->portal->T("lead_scores") +
+                           " WHERE ab_group <> 'holdout' ORDER BY contact_id LIMIT 1");
+  ASSERT_EQ(rs.RowCount(), 1u);
+  const int64_t contact = warehouse::AsInt64(rs.rows[0][0]);
+  const std::string path = "/crm/v3/objects/contacts/" + std::to_string(contact) +
+                           "?properties=revlens_score,revlens_shadow_score,revlens_model_version,"
+                           "revlens_shadow_model_version";
+  const auto score = [&] {
+    const json p = Get(*w, path)["properties"];
+    return Prop(p, "revlens_score") + "|" + Prop(p, "revlens_shadow_score");
+  };
+  deliver::PushOptions po;
+  po.schema = w->portal->ModelSchema();
+  po.round_backoff = std::chrono::milliseconds(10);
+  std::erase_if(po.targets, [](const deliver::PushTarget& t) { return t.name != "lead_scores"; });
+  ASSERT_EQ(po.targets.size(), 1u);
+  deliver::RunPush(wh, w->client.get(), po);
+  const std::string nightly = score();
+  ASSERT_NE(nightly, "|");
+  EXPECT_EQ(deliver::RunPush(wh, w->client.get(), po).targets[0].changed, 0);  // state and HubSpot agree
+
+  auto store = NewStore(GetParam());
+  ServeServer server(WorldOptions(*w, *store));
+  const int port = server.Start();
+  Subscribe(*w, HookUrl(port), {{"contact.propertyChange", ""}});
+  // A new title and source: the live features differ from the nightly ones, so does the score.
+  w->client->Request(
+      "PATCH", "/crm/v3/objects/contacts/" + std::to_string(contact),
+      json{{"properties", {{"jobtitle", "Chief Executive Officer"}, {"hs_analytics_source", "REFERRALS"}}}}.dump());
+  const bool live = WaitFor([&] { return score() != nightly; });
+  Unsubscribe(*w);
+  EXPECT_TRUE(server.WaitIdle(std::chrono::seconds(10)));
+  ASSERT_TRUE(live) << "serve wrote no live score: " << server.Stats().ToJson().dump();
+  ASSERT_TRUE(WaitFor([&] { return server.Store().UnmirroredLiveWrites().empty(); }));
+  server.Stop();
+  EXPECT_EQ(warehouse::AsInt64(wh.Query("SELECT COUNT(*) FROM " + w->portal->T("push_state") +
+                                        " WHERE object_type = 'contacts' AND object_id = " + std::to_string(contact) +
+                                        " AND property IN ('revlens_score', 'revlens_shadow_score')")
+                                   .rows[0][0]),
+            0);
+
+  const auto again = deliver::RunPush(wh, w->client.get(), po);
+  EXPECT_EQ(again.targets[0].changed, 1);
+  EXPECT_EQ(again.targets[0].written, 1);
+  EXPECT_EQ(score(), nightly);
+  EXPECT_EQ(deliver::RunPush(wh, w->client.get(), po).targets[0].changed, 0);
 }
 
 TEST_P(ServeTest, CompetitorNoteOnOpenDealAlertsOnceAndStageChangeIsFlagged) {
