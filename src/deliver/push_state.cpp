@@ -163,16 +163,22 @@ void PushStateStore::SaveValues(const std::string& object_type, const std::vecto
   tx.Commit();
 }
 
-void PushStateStore::Forget(const std::string& object_type,
-                            const std::map<std::string, std::vector<int64_t>>& ids_by_property) {
-  if (ids_by_property.empty() || !wh_.TableExists(schema_, state_table_)) return;
+void PushStateStore::MarkWrittenElsewhere(const std::string& object_type,
+                                          const std::map<std::string, std::vector<int64_t>>& ids_by_property,
+                                          warehouse::Timestamp written_at, const std::string& writer) {
+  if (ids_by_property.empty()) return;
+  EnsureTables();
+  std::vector<std::vector<Value>> rows;
   warehouse::Transaction tx(wh_);
   for (const auto& [property, ids] : ids_by_property) {
     DeleteIds(state_table_,
               "object_type = " + Warehouse::QuoteLiteral(object_type) +
                   " AND property = " + Warehouse::QuoteLiteral(property),
               ids);
+    for (int64_t id : ids)
+      rows.push_back({object_type, id, property, std::string(kWrittenElsewhere), written_at, writer});
   }
+  wh_.BulkLoad(schema_, state_table_, StateColumns(), rows);
   tx.Commit();
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct QuarantineEntry {
   warehouse::Timestamp last_failed_at;
   std::string push_id;
 };
+
+/// push_state's value for a property written to HubSpot outside a push (PushStateStore::MarkWrittenElsewhere).
+inline constexpr std::string_view kWrittenElsewhere = "(written outside revlens push)";
 
 /// One accepted value. An empty value (a cleared property) is stored as no row.
 struct PushedValue {
@@ -73,10 +77,14 @@ class PushStateStore {
   /// rows known to exist are deleted: a first push of 20,000 records is then a bulk load, not 140 DELETEs.)
   void SaveValues(const std::string& object_type, const std::vector<PushedValue>& values,
                   warehouse::Timestamp pushed_at, const std::string& push_id);
-  /// Forget the last pushed values of these records' properties (property -> record ids), in one transaction: a
-  /// value written to HubSpot outside a push (`revlens serve`'s live scores) makes them stale, and the next push
-  /// then sends its own values again instead of skipping those equal to the forgotten ones.
-  void Forget(const std::string& object_type, const std::map<std::string, std::vector<int64_t>>& ids_by_property);
+  /// Record that these records' properties (property -> record ids) were written to HubSpot outside a push
+  /// (`revlens serve`'s live scores and predictions), in one transaction: their push_state value becomes
+  /// kWrittenElsewhere, which equals no value a push sends. The next push then sends its own values again instead
+  /// of skipping those equal to what it sent last, and a `clear_missing` target still clears a record that left its
+  /// table (a deleted row would have made the push forget the record).
+  void MarkWrittenElsewhere(const std::string& object_type,
+                            const std::map<std::string, std::vector<int64_t>>& ids_by_property,
+                            warehouse::Timestamp written_at, const std::string& writer);
   /// Replace the quarantine rows of these records (by object type and id), in one transaction.
   void SaveQuarantine(const std::vector<QuarantineEntry>& entries);
   /// Drop the quarantine rows of records that were written successfully.

@@ -75,6 +75,16 @@ std::string Join(const std::vector<std::string>& v, const char* sep) {
   return out;
 }
 
+/// The push target whose properties a live deal prediction writes (`revlens push` writes the same ones).
+const deliver::PushTarget& DealPredictionTarget() {
+  static const deliver::PushTarget target = [] {
+    for (auto& t : deliver::DefaultTargets())
+      if (t.name == "deal_predictions") return t;
+    throw InvalidInputError("no deal_predictions push target");
+  }();
+  return target;
+}
+
 std::string JsonText(const json& j, const char* key) {
   const auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -379,13 +389,14 @@ void ServeServer::Mirror() {
     const std::string& schema = options_.model_schema;
     wh->CreateSchema(schema);
     if (!live_writes.empty()) {
-      // First, in its own transaction (forgetting twice changes nothing, copying alerts twice would): the push's
-      // memory of the properties serve wrote live.
-      std::map<std::string, std::map<std::string, std::vector<int64_t>>> by_type;
+      // First, in its own transaction (marking twice changes nothing, copying alerts twice would): push_state learns
+      // that HubSpot's values of these properties are no longer what the push sent last.
+      std::map<std::pair<std::string, int64_t>, std::map<std::string, std::vector<int64_t>>> by_type;  // (type, at)
       for (const auto& w : live_writes)
-        for (const auto& p : w.properties) by_type[w.object_type][p].push_back(w.object_id);
+        for (const auto& p : w.properties) by_type[{w.object_type, w.written_at_ms}][p].push_back(w.object_id);
       deliver::PushStateStore state(*wh, schema);
-      for (const auto& [type, ids] : by_type) state.Forget(type, ids);
+      for (const auto& [key, ids] : by_type)
+        state.MarkWrittenElsewhere(key.first, ids, warehouse::TimestampFromMillis(key.second), "serve");
     }
     warehouse::Transaction tx(*wh);
     if (!alerts.empty()) {
@@ -676,8 +687,8 @@ void ServeServer::ProcessContacts(const std::vector<int64_t>& ids, std::map<int6
         for (const auto& [name, value] : u.properties) w.properties.push_back(name);
         written.push_back(std::move(w));
       }
-    // Remembered for the copy into the warehouse, which makes the next push forget its own values of these
-    // properties (push_state): else a nightly score equal to the last pushed one would leave the live one in HubSpot.
+    // Remembered for the copy into the warehouse, which marks these properties written elsewhere in push_state: else
+    // a nightly score equal to the last pushed one would be "unchanged" and leave the live one in HubSpot.
     store_->RecordLiveWrites(written);
     for (const auto& f : result.failed) {
       if (f.kind == deliver::QuarantineKind::kTransient) continue;  // stays pending: retried
@@ -723,8 +734,9 @@ void ServeServer::ProcessDealStages(const std::vector<WebhookEvent>& events, std
     LiveDeal deal;
     deal.id = e.object_id;
     try {
-      const auto r = client_->Get("/crm/v3/objects/deals/" + std::to_string(e.object_id) +
-                                  "?properties=" + Join(LiveDealForecaster::DealProperties(), ","));
+      std::vector<std::string> read = LiveDealForecaster::DealProperties();
+      for (const auto& f : DealPredictionTarget().fields) read.push_back(f.property);
+      const auto r = client_->Get("/crm/v3/objects/deals/" + std::to_string(e.object_id) + "?properties=" + Join(read, ","));
       const json props = json::parse(r.body).value("properties", json::object());
       for (const auto& [k, v] : props.items())
         if (v.is_string()) deal.properties[k] = v.get<std::string>();
@@ -764,10 +776,57 @@ void ServeServer::ProcessDealStages(const std::vector<WebhookEvent>& events, std
     mirror_now_ = true;
     char buf[96];
     std::snprintf(buf, sizeof buf, "predicted p_win %.3f (%s)", p.forecast.p_win, p.forecast.stage_id.c_str());
-    outcomes[e.event_id] = buf + flagged;
+    // A closed deal's 1 or 0 is not written: it leaves deal_predictions with the next forecast, and the push then
+    // clears its values.
+    const std::string written = p.closed ? "" : WriteDealPrediction(e.object_id, deal.properties, p);
+    outcomes[e.event_id] = buf + written + flagged;
     std::lock_guard lock(stats_mu_);
     ++stats_.deals_predicted;
   }
+}
+
+std::string ServeServer::WriteDealPrediction(int64_t deal_id, const std::map<std::string, std::string>& current,
+                                             const LiveDealPrediction& p) {
+  const deliver::PushTarget& target = DealPredictionTarget();
+  const auto cols = insights::DealPredictionColumns(p.horizon);
+  const auto row = p.Row();
+  deliver::BatchInput in;
+  in.id = deal_id;
+  bool changed = false;
+  try {
+    for (const auto& f : target.fields) {
+      const auto col = std::find_if(cols.begin(), cols.end(), [&](const Column& c) { return c.name == f.column; });
+      if (col == cols.end()) continue;
+      const std::string value = deliver::FormatValue(f, row[static_cast<size_t>(col - cols.begin())]);
+      const auto cur = current.find(f.property);
+      if ((cur == current.end() ? std::string() : cur->second) == value) continue;
+      in.properties.emplace_back(f.property, value);
+      changed = changed || !f.companion;
+    }
+  } catch (const InvalidInputError& err) {
+    return std::string("; not written: ") + err.what();
+  }
+  // The timestamp goes along with a change, never alone (as in `revlens push`).
+  if (!changed) return "; unchanged in HubSpot";
+  const deliver::PropertyCatalog catalog = deliver::DefaultCatalog();
+  const auto& specs = catalog.by_type.at("deals");
+  if (!deal_properties_ready_) {
+    deliver::EnsureProperties(*client_, "deals", specs);
+    deal_properties_ready_ = true;
+  }
+  std::set<std::string> allowed;
+  for (const auto& s : specs) allowed.insert(s.name);
+  const auto result = deliver::SendBatchUpdate(*client_, "deals", {in}, allowed);
+  if (result.accepted.empty()) {
+    // The nightly push writes it anyway; the event is not retried for this.
+    return "; not written to HubSpot: " + (result.failed.empty() ? std::string("refused") : result.failed[0].reason);
+  }
+  LiveWrite w{"deals", deal_id, {}, NowMillis()};
+  for (const auto& [name, value] : in.properties) w.properties.push_back(name);
+  store_->RecordLiveWrites({w});
+  std::lock_guard lock(stats_mu_);
+  stats_.properties_written += static_cast<int64_t>(in.properties.size());
+  return "; written to HubSpot";
 }
 
 void ServeServer::ProcessEngagements(const std::vector<std::pair<std::string, int64_t>>& objects,

@@ -47,6 +47,7 @@ namespace revlens::serve {
 
 class LiveScorer;
 class LiveDealForecaster;
+struct LiveDealPrediction;
 
 /// Everything `revlens serve` can be told.
 struct ServeOptions {
@@ -126,6 +127,11 @@ class ServeServer {
                           std::map<std::pair<std::string, int64_t>, std::string>& outcome);
   /// Stage changes: predict the deal again (when a forecast model is stored) and flag it; outcomes per event id.
   void ProcessDealStages(const std::vector<WebhookEvent>& events, std::map<int64_t, std::string>& outcomes);
+  /// Write an open deal's live win probability and risk to HubSpot (the `deal_predictions` push target's
+  /// properties, formatted as the push formats them), changed values only (`current`: the deal's values read before
+  /// predicting). Returns a few words for the event's outcome.
+  std::string WriteDealPrediction(int64_t deal_id, const std::map<std::string, std::string>& current,
+                                  const LiveDealPrediction& prediction);
   void Log(const std::string& line) const;
 
   ServeOptions options_;
@@ -151,7 +157,8 @@ class ServeServer {
   bool mirror_now_ = false;  ///< a live deal prediction waits for its copy: do not wait for mirror_interval
   std::unique_ptr<insights::MentionScanner> scanner_;
   std::set<std::string> warehouse_alert_keys_;  ///< competitor_on_deal keys `revlens alert` already sent
-  bool properties_ready_ = false;
+  bool properties_ready_ = false;       ///< the contacts' revlens properties exist in HubSpot
+  bool deal_properties_ready_ = false;  ///< the deals' too
   std::chrono::steady_clock::time_point last_refresh_{}, last_mirror_{};
   bool refreshed_ = false;
 

@@ -21,6 +21,8 @@
 #include "core/time_util.hpp"
 #include "deliver/outbound.hpp"
 #include "deliver/push.hpp"
+#include "deliver/push_state.hpp"
+#include "deliver/targets.hpp"
 #include "emulator/generator/generator.hpp"
 #include "emulator/server.hpp"
 #include "emulator/webhooks.hpp"
@@ -395,9 +397,9 @@ TEST_P(ServeTest, CreatedContactGetsItsScoreWrittenBack) {
 }
 
 // The nightly score went to HubSpot through `revlens push`; serve then writes a live one. The copy into the
-// warehouse makes the push forget its values of the properties serve wrote, so the next push (same nightly scores)
-// sends them again: without that it compared the nightly value with its own last one, found no change, and left
-// the live value in HubSpot.
+// warehouse marks the properties serve wrote in push_state, so the next push (same nightly scores) sends them again:
+// without that it compared the nightly value with its own last one, found no change, and left the live value in
+// HubSpot.
 TEST_P(ServeTest, LiveScoreMakesTheNextPushSendTheNightlyScoreAgain) {
   World* w = Shared(GetParam());
   if (!w->portal) GTEST_SKIP() << "REVLENS_TEST_POSTGRES_URL is not set";
@@ -438,11 +440,13 @@ TEST_P(ServeTest, LiveScoreMakesTheNextPushSendTheNightlyScoreAgain) {
   ASSERT_TRUE(live) << "serve wrote no live score: " << server.Stats().ToJson().dump();
   ASSERT_TRUE(WaitFor([&] { return server.Store().UnmirroredLiveWrites().empty(); }));
   server.Stop();
+  // push_state now says the score was written elsewhere (one of the two properties: the one serve wrote).
   EXPECT_EQ(warehouse::AsInt64(wh.Query("SELECT COUNT(*) FROM " + w->portal->T("push_state") +
                                         " WHERE object_type = 'contacts' AND object_id = " + std::to_string(contact) +
-                                        " AND property IN ('revlens_score', 'revlens_shadow_score')")
+                                        " AND property IN ('revlens_score', 'revlens_shadow_score') AND value = " +
+                                        Warehouse::QuoteLiteral(std::string(deliver::kWrittenElsewhere)))
                                    .rows[0][0]),
-            0);
+            1);
 
   const auto again = deliver::RunPush(wh, w->client.get(), po);
   EXPECT_EQ(again.targets[0].changed, 1);
@@ -652,6 +656,24 @@ TEST_P(ServeTest, DealStageChangeUpdatesItsPrediction) {
                                          " WHERE deal_id = " + std::to_string(open_deal))
                                     .rows[0][0]),
             warehouse::ToString(warehouse::TimestampFromMillis(at)));
+
+  // The open deal's live win probability and risk reached HubSpot, formatted as `revlens push` formats them; the
+  // closed deals' 1 and 0 did not (the next forecast drops them and the push clears their values).
+  const auto hs = [&](int64_t deal) {
+    return Get(*w, "/crm/v3/objects/deals/" + std::to_string(deal) +
+                       "?properties=revlens_win_probability,revlens_deal_risk")["properties"];
+  };
+  const deliver::FieldMapping p_win_field{"p_win", "revlens_win_probability", "", deliver::ValueFormat::kNumber, 2,
+                                          false};
+  EXPECT_EQ(Prop(hs(open_deal), "revlens_win_probability"), deliver::FormatValue(p_win_field, warehouse::Value(expected.p_win)));
+  EXPECT_EQ(Prop(hs(open_deal), "revlens_deal_risk"), row.at("risk_flags"));
+  EXPECT_EQ(Prop(hs(won_deal), "revlens_win_probability"), "");
+  EXPECT_EQ(Prop(hs(lost_deal), "revlens_win_probability"), "");
+  // push_state knows the open deal's values were written elsewhere: the next push sends its own.
+  EXPECT_EQ(wh.Query("SELECT value FROM " + w->portal->T("push_state") + " WHERE object_type = 'deals' AND object_id = " +
+                     std::to_string(open_deal) + " AND property = 'revlens_win_probability'")
+                .Scalar<std::string>(),
+            std::string(deliver::kWrittenElsewhere));
 
   // Closed: won is 1, lost is 0, and a lost deal books nothing.
   const auto won_row = PredictionRow(*w, won_deal), lost_row = PredictionRow(*w, lost_deal);
