@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/time_util.hpp"
+#include "deliver/targets.hpp"
 #include "emulator/generator/generator.hpp"
 #include "emulator/server.hpp"
 #include "emulator/webhooks.hpp"
@@ -39,6 +40,10 @@
 #include "serve/server.hpp"
 
 namespace {
+
+/// The push's mapping of p_win (two decimals), which serve's live write uses too.
+const revlens::deliver::FieldMapping kPWin{"p_win", "revlens_win_probability", "",
+                                           revlens::deliver::ValueFormat::kNumber, 2, false};
 
 using namespace revlens;
 using Clock = std::chrono::steady_clock;
@@ -230,7 +235,7 @@ void RealTime(int contacts, int notes, int deals) {
   o.hubspot = co;
   o.slack_webhook_urls = {"http://127.0.0.1:" + std::to_string(sink_port) + "/services/T/B/x"};
   o.competitors = {{"Pipedrift", {}, {}, {}, false, true, "config"}};
-  std::vector<double> score_ms, slack_ms, deal_ms;
+  std::vector<double> score_ms, slack_ms, deal_ms, hubspot_ms;
   {
     serve::ServeServer server(o);
     const int port = server.Start();
@@ -326,6 +331,27 @@ void RealTime(int contacts, int notes, int deals) {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
+      // Then until HubSpot holds the live win probability, as `revlens push` formats it (serve writes it only when
+      // it changed: an equal value counts at once).
+      std::string p_win;
+      {
+        std::lock_guard lock(wh_mu);
+        const auto rs = wh.Query("SELECT p_win FROM " + portal->T("deal_predictions") +
+                                 " WHERE method = 'live' AND deal_id = " + std::to_string(deal));
+        if (rs.RowCount() == 1) p_win = deliver::FormatValue(kPWin, rs.rows[0][0]);
+      }
+      while (!p_win.empty() && Ms(Clock::now() - t0) < 30000) {
+        const auto props = json::parse(client.Get("/crm/v3/objects/deals/" + std::to_string(deal) +
+                                                  "?properties=revlens_win_probability")
+                                           .body)
+                               .value("properties", json::object());
+        const auto it = props.find("revlens_win_probability");
+        if (it != props.end() && it->is_string() && it->get<std::string>() == p_win) {
+          hubspot_ms.push_back(Ms(Clock::now() - t0));
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
     }
     server.Stop();
   }
@@ -344,6 +370,10 @@ void RealTime(int contacts, int notes, int deals) {
       "  deal stage changed -> prediction in the warehouse: n %zu of %zu, p50 %.0f ms, p95 %.0f ms, max %.0f ms  "
       "(target p95 <= 5 s)\n",
       deal_ms.size(), moves.RowCount(), Pct(deal_ms, 0.5), Pct(deal_ms, 0.95), Pct(deal_ms, 1.0));
+  std::printf(
+      "  deal stage changed -> win probability in HubSpot: n %zu of %zu, p50 %.0f ms, p95 %.0f ms, max %.0f ms  "
+      "(target p95 <= 5 s)\n",
+      hubspot_ms.size(), moves.RowCount(), Pct(hubspot_ms, 0.5), Pct(hubspot_ms, 0.95), Pct(hubspot_ms, 1.0));
 }
 
 /// Bytes the deal histories hold (records and their history vectors).
