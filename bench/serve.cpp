@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "built_portal.hpp"
 #include "core/time_util.hpp"
 #include "deliver/targets.hpp"
 #include "emulator/generator/generator.hpp"
@@ -34,7 +35,6 @@
 #include "hubspot/signature.hpp"
 #include "insights/forecast.hpp"
 #include "insights/scoring.hpp"
-#include "built_portal.hpp"
 #include "portal_fixture.hpp"
 #include "serve/live_deals.hpp"
 #include "serve/server.hpp"
@@ -42,8 +42,8 @@
 namespace {
 
 /// The push's mapping of p_win (two decimals), which serve's live write uses too.
-const revlens::deliver::FieldMapping kPWin{"p_win", "revlens_win_probability", "",
-                                           revlens::deliver::ValueFormat::kNumber, 2, false};
+const revlens::deliver::FieldMapping kPWin{
+    "p_win", "revlens_win_probability", "", revlens::deliver::ValueFormat::kNumber, 2, false};
 
 using namespace revlens;
 using Clock = std::chrono::steady_clock;
@@ -341,10 +341,11 @@ void RealTime(int contacts, int notes, int deals) {
         if (rs.RowCount() == 1) p_win = deliver::FormatValue(kPWin, rs.rows[0][0]);
       }
       while (!p_win.empty() && Ms(Clock::now() - t0) < 30000) {
-        const auto props = json::parse(client.Get("/crm/v3/objects/deals/" + std::to_string(deal) +
-                                                  "?properties=revlens_win_probability")
-                                           .body)
-                               .value("properties", json::object());
+        const auto props =
+            json::parse(
+                client.Get("/crm/v3/objects/deals/" + std::to_string(deal) + "?properties=revlens_win_probability")
+                    .body)
+                .value("properties", json::object());
         const auto it = props.find("revlens_win_probability");
         if (it != props.end() && it->is_string() && it->get<std::string>() == p_win) {
           hubspot_ms.push_back(Ms(Clock::now() - t0));

@@ -58,15 +58,14 @@ struct DealPredictionRecord {
   std::string prediction;  ///< JSON
 };
 
-/// Properties `revlens serve` wrote to a HubSpot record outside a push (a live score). The copy into the warehouse
-/// forgets the push's memory of them (push_state), so the next `revlens push` sends its own values again instead of
-/// skipping an unchanged nightly value and leaving the live one in HubSpot.
+/// Properties `revlens serve` wrote to a HubSpot record outside a push (a live score or deal prediction). Their copy
+/// into the warehouse marks them in push_state (PushStateStore::MarkWrittenElsewhere), so the next `revlens push`
+/// sends its own values again instead of skipping an unchanged nightly value and leaving the live one in HubSpot.
 struct LiveWrite {
-  std::string object_type;  ///< `contacts`
+  std::string object_type;  ///< `contacts`, `deals`
   int64_t object_id = 0;
   std::vector<std::string> properties;
   int64_t written_at_ms = 0;
-  bool operator==(const LiveWrite&) const = default;
 };
 
 /// A dated stage of a deal, from the stored dealstage events.

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <map>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "core/errors.hpp"
@@ -461,7 +461,8 @@ void ServeServer::Mirror() {
   } catch (const Error& e) {
     std::lock_guard lock(stats_mu_);
     ++stats_.warehouse_busy;
-    Log(std::string("warehouse not available for copying alerts, deal flags, predictions and live writes, will retry: ") +
+    Log(std::string(
+            "warehouse not available for copying alerts, deal flags, predictions and live writes, will retry: ") +
         e.what());
   }
 }
@@ -736,7 +737,8 @@ void ServeServer::ProcessDealStages(const std::vector<WebhookEvent>& events, std
     try {
       std::vector<std::string> read = LiveDealForecaster::DealProperties();
       for (const auto& f : DealPredictionTarget().fields) read.push_back(f.property);
-      const auto r = client_->Get("/crm/v3/objects/deals/" + std::to_string(e.object_id) + "?properties=" + Join(read, ","));
+      const auto r =
+          client_->Get("/crm/v3/objects/deals/" + std::to_string(e.object_id) + "?properties=" + Join(read, ","));
       const json props = json::parse(r.body).value("properties", json::object());
       for (const auto& [k, v] : props.items())
         if (v.is_string()) deal.properties[k] = v.get<std::string>();
@@ -811,7 +813,13 @@ std::string ServeServer::WriteDealPrediction(int64_t deal_id, const std::map<std
   const deliver::PropertyCatalog catalog = deliver::DefaultCatalog();
   const auto& specs = catalog.by_type.at("deals");
   if (!deal_properties_ready_) {
-    deliver::EnsureProperties(*client_, "deals", specs);
+    try {
+      deliver::EnsureProperties(*client_, "deals", specs);
+    } catch (const ConfigError& err) {
+      // A property of that name in another group: revlens does not write it (the push says the same); the event is
+      // done, not retried.
+      return std::string("; not written: ") + err.what();
+    }
     deal_properties_ready_ = true;
   }
   std::set<std::string> allowed;

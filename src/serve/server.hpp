@@ -157,8 +157,8 @@ class ServeServer {
   bool mirror_now_ = false;  ///< a live deal prediction waits for its copy: do not wait for mirror_interval
   std::unique_ptr<insights::MentionScanner> scanner_;
   std::set<std::string> warehouse_alert_keys_;  ///< competitor_on_deal keys `revlens alert` already sent
-  bool properties_ready_ = false;       ///< the contacts' revlens properties exist in HubSpot
-  bool deal_properties_ready_ = false;  ///< the deals' too
+  bool properties_ready_ = false;               ///< the contacts' revlens properties exist in HubSpot
+  bool deal_properties_ready_ = false;          ///< the deals' too
   std::chrono::steady_clock::time_point last_refresh_{}, last_mirror_{};
   bool refreshed_ = false;
 

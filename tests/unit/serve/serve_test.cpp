@@ -665,13 +665,15 @@ TEST_P(ServeTest, DealStageChangeUpdatesItsPrediction) {
   };
   const deliver::FieldMapping p_win_field{"p_win", "revlens_win_probability", "", deliver::ValueFormat::kNumber, 2,
                                           false};
-  EXPECT_EQ(Prop(hs(open_deal), "revlens_win_probability"), deliver::FormatValue(p_win_field, warehouse::Value(expected.p_win)));
+  EXPECT_EQ(Prop(hs(open_deal), "revlens_win_probability"),
+            deliver::FormatValue(p_win_field, warehouse::Value(expected.p_win)));
   EXPECT_EQ(Prop(hs(open_deal), "revlens_deal_risk"), row.at("risk_flags"));
   EXPECT_EQ(Prop(hs(won_deal), "revlens_win_probability"), "");
   EXPECT_EQ(Prop(hs(lost_deal), "revlens_win_probability"), "");
   // push_state knows the open deal's values were written elsewhere: the next push sends its own.
-  EXPECT_EQ(wh.Query("SELECT value FROM " + w->portal->T("push_state") + " WHERE object_type = 'deals' AND object_id = " +
-                     std::to_string(open_deal) + " AND property = 'revlens_win_probability'")
+  EXPECT_EQ(wh.Query("SELECT value FROM " + w->portal->T("push_state") +
+                     " WHERE object_type = 'deals' AND object_id = " + std::to_string(open_deal) +
+                     " AND property = 'revlens_win_probability'")
                 .Scalar<std::string>(),
             std::string(deliver::kWrittenElsewhere));
 
