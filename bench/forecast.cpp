@@ -56,7 +56,7 @@ nlohmann::json TruthSubset(const nlohmann::json& truth) {
 /// deal is still open now), and the ECE a perfectly calibrated model would show on the same predictions (labels
 /// drawn from them): with a few hundred snapshots the estimator's own noise is a large part of the figure.
 void Reliability(const insights::BacktestReport& b, const std::vector<double>& p, const std::vector<int>& y,
-                 const std::vector<int64_t>* cutoffs) {
+                 const std::vector<int64_t>* cutoffs, const std::vector<int64_t>* deal_ids = nullptr) {
   const size_t n = p.size();
   if (n == 0) return;
   std::vector<size_t> order(n);
@@ -129,6 +129,23 @@ void Reliability(const insights::BacktestReport& b, const std::vector<double>& p
   std::printf("ECE of a perfectly calibrated model on these %zu predictions (labels drawn from them, 400 times): mean "
               "%.3f, 90th percentile %.3f\n",
               n, mean, floor[floor.size() * 9 / 10]);
+  if (deal_ids == nullptr) return;
+  // The draws above are independent per snapshot, but a deal open at several cutoffs has one outcome: its snapshots'
+  // errors move together, so the estimator is noisier than that. One uniform per deal, shared by its snapshots
+  // (each snapshot still won with probability p), bounds the floor from the other side.
+  std::map<int64_t, double> draw;
+  for (int64_t id : *deal_ids) draw[id] = 0;
+  std::vector<double> shared;
+  for (int t = 0; t < 400; ++t) {
+    for (auto& [id, v] : draw) v = u(rng);
+    for (size_t i = 0; i < n; ++i) sim[i] = draw[(*deal_ids)[i]] < p[i] ? 1 : 0;
+    shared.push_back(insights::ExpectedCalibrationError(p, sim));
+  }
+  std::sort(shared.begin(), shared.end());
+  std::printf("  the same with one outcome per deal (its snapshots share one draw; %zu deals): mean %.3f, 90th "
+              "percentile %.3f\n",
+              draw.size(), std::accumulate(shared.begin(), shared.end(), 0.0) / static_cast<double>(shared.size()),
+              shared[shared.size() * 9 / 10]);
 }
 
 /// A deal as the truth knows it: its true p_win and how it ends (-1: the truth kept by an older --keep lacks it).
@@ -181,7 +198,7 @@ void Report(warehouse::Warehouse& wh, const std::string& schema, const std::map<
   std::vector<double> ours, oracle, ours_all, oracle_all_p;
   std::vector<int> y, y_all;
   bool eventual = true;  // the truth gives every deal's outcome (not so in a truth kept by an older --keep)
-  std::vector<int64_t> cutoff_all;
+  std::vector<int64_t> cutoff_all, deal_all;
   for (const auto& d : b.deals) {
     const auto it = truth_p.find(d.deal_id);
     if (it == truth_p.end()) continue;
@@ -196,6 +213,7 @@ void Report(warehouse::Warehouse& wh, const std::string& schema, const std::map<
       oracle_all_p.push_back(it->second.p_win);
       y_all.push_back(it->second.won);
       cutoff_all.push_back(d.cutoff_ms);
+      deal_all.push_back(d.deal_id);
     }
   }
   eventual = eventual && !y_all.empty();
@@ -204,7 +222,7 @@ void Report(warehouse::Warehouse& wh, const std::string& schema, const std::map<
     std::printf("per-deal calibration on every open-deal snapshot, outcomes from the truth (%zu snapshots, %zu of "
                 "them still open at the as-of date):\n",
                 y_all.size(), y_all.size() - y.size());
-    Reliability(b, ours_all, y_all, &cutoff_all);
+    Reliability(b, ours_all, y_all, &cutoff_all, &deal_all);
   } else {
     Reliability(b, ours, y, nullptr);
   }
