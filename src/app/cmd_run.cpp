@@ -9,8 +9,11 @@
 
 #include "app/commands.hpp"
 #include "core/config.hpp"
+#include "core/errors.hpp"
+#include "core/time_util.hpp"
 #include "hubspot/client.hpp"
 #include "insights/compete.hpp"
+#include "models/jinja.hpp"
 #include "pipeline/nightly.hpp"
 #include "warehouse/warehouse.hpp"
 
@@ -25,6 +28,7 @@ struct RunArgs {
   std::string report_dir = "revlens-report";
   std::string project;
   std::string product_usage;
+  std::string as_of;
   bool no_backtest = false;
   bool json = false;
   bool quiet = false;
@@ -40,6 +44,13 @@ int RunRunCommand(const RunArgs& a) {
   o.build.project_dir = a.project.empty() ? DefaultModelProject() : a.project;
   o.sync.product_usage_path = a.product_usage;
   o.enrich.settings = enrich::LoadEnrichSettings(std::nullopt, settings.hubspot_api_base.value);
+  if (!a.as_of.empty()) {
+    // A calendar date that round-trips: 2026-02-30 parses to March and is refused.
+    const auto ms = ParseTimestampMillis(a.as_of);
+    if (a.as_of.size() != 10 || !ms || FormatDate(*ms) != a.as_of)
+      throw ConfigError("--as-of '" + a.as_of + "' is not a date (YYYY-MM-DD)");
+    o.build.vars["as_of_date"] = models::JinjaValue::String(a.as_of);
+  }
   o.forecast.backtest = !a.no_backtest;
   o.compete.dictionary = insights::ConfiguredCompetitors();
   if (settings.slack_webhook_url.IsSet()) o.alert.slack_webhook_urls.push_back(settings.slack_webhook_url.value);
@@ -96,6 +107,9 @@ void AddRun(CLI::App& app) {
                   "dbt-layout model project (default: ./sql, else the sql/ folder beside the binary's folder)");
   cmd->add_option("--product-usage", a->product_usage, "Product usage file (CSV or Parquet) for the sync")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--as-of", a->as_of,
+                  "The day the models and products measure to (YYYY-MM-DD; default today): re-run a past night, or "
+                  "run on a portal replayed from an earlier date");
   cmd->add_flag("--no-backtest", a->no_backtest, "Skip the forecast backtest (faster; the report has no backtest)");
   cmd->add_flag("--quiet", a->quiet, "No progress lines on stderr");
   cmd->add_flag("--json", a->json, "Print the run (every step with its summary) as JSON");

@@ -42,4 +42,15 @@ check "report.html fetches nothing" bash -c '! grep -qE "https?://|<script|<link
 # The second run synced incrementally and the job succeeded.
 check "second run complete" grep -q '"complete": true' second.json
 check "second run ok" grep -qE '"status": "ok"' second.json
+# `revlens run --as-of` on the same warehouse: the build and the products measure to that day, not today (the
+# forecast's first period is the quarter after it); a date that does not exist is refused in one line.
+"$bin" run --warehouse "duckdb://$work/demo.duckdb" --skip sync,score,icp,activity,compete,push,alert,report \
+  --no-backtest --as-of 2026-06-30 --quiet --json >asof.json 2>asof.err ||
+  { cat asof.json asof.err; echo "FAIL: run --as-of"; fail=1; }
+check "run --as-of: the forecast starts at 2026-Q3" grep -q '"period": *"2026-Q3"' asof.json
+if "$bin" run --warehouse "duckdb://$work/demo.duckdb" --as-of 2026-02-30 >bad.txt 2>bad.err; then
+  echo "FAIL: run --as-of 2026-02-30 exited 0"; fail=1
+else
+  check "run --as-of 2026-02-30 says why" grep -q "is not a date" bad.err
+fi
 exit "$fail"
