@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,9 +42,16 @@
 
 namespace {
 
-/// The push's mapping of p_win (two decimals), which serve's live write uses too.
-const revlens::deliver::FieldMapping kPWin{
-    "p_win", "revlens_win_probability", "", revlens::deliver::ValueFormat::kNumber, 2, false};
+/// The push's own mapping of p_win (deal_predictions target), which serve's live write uses too.
+const revlens::deliver::FieldMapping& PWinField() {
+  static const revlens::deliver::FieldMapping field = [] {
+    for (const auto& t : revlens::deliver::DefaultTargets())
+      for (const auto& f : t.fields)
+        if (t.name == "deal_predictions" && f.column == "p_win") return f;
+    throw std::runtime_error("no p_win field in the deal_predictions push target");
+  }();
+  return field;
+}
 
 using namespace revlens;
 using Clock = std::chrono::steady_clock;
@@ -338,7 +346,7 @@ void RealTime(int contacts, int notes, int deals) {
         std::lock_guard lock(wh_mu);
         const auto rs = wh.Query("SELECT p_win FROM " + portal->T("deal_predictions") +
                                  " WHERE method = 'live' AND deal_id = " + std::to_string(deal));
-        if (rs.RowCount() == 1) p_win = deliver::FormatValue(kPWin, rs.rows[0][0]);
+        if (rs.RowCount() == 1) p_win = deliver::FormatValue(PWinField(), rs.rows[0][0]);
       }
       while (!p_win.empty() && Ms(Clock::now() - t0) < 30000) {
         const auto props =

@@ -168,18 +168,11 @@ void PushStateStore::MarkWrittenElsewhere(const std::string& object_type,
                                           warehouse::Timestamp written_at, const std::string& writer) {
   if (ids_by_property.empty()) return;
   EnsureTables();
-  std::vector<std::vector<Value>> rows;
-  warehouse::Transaction tx(wh_);
-  for (const auto& [property, ids] : ids_by_property) {
-    DeleteIds(state_table_,
-              "object_type = " + Warehouse::QuoteLiteral(object_type) +
-                  " AND property = " + Warehouse::QuoteLiteral(property),
-              ids);
-    for (int64_t id : ids)
-      rows.push_back({object_type, id, property, std::string(kWrittenElsewhere), written_at, writer});
-  }
-  wh_.BulkLoad(schema_, state_table_, StateColumns(), rows);
-  tx.Commit();
+  // The marker is a value like any other: SaveValues replaces whatever row each record and property has.
+  std::vector<PushedValue> values;
+  for (const auto& [property, ids] : ids_by_property)
+    for (int64_t id : ids) values.push_back({id, property, std::string(kWrittenElsewhere), true});
+  SaveValues(object_type, values, written_at, writer);
 }
 
 void PushStateStore::SaveQuarantine(const std::vector<QuarantineEntry>& entries) {

@@ -663,10 +663,14 @@ TEST_P(ServeTest, DealStageChangeUpdatesItsPrediction) {
     return Get(*w, "/crm/v3/objects/deals/" + std::to_string(deal) +
                        "?properties=revlens_win_probability,revlens_deal_risk")["properties"];
   };
-  const deliver::FieldMapping p_win_field{"p_win", "revlens_win_probability", "", deliver::ValueFormat::kNumber, 2,
-                                          false};
+  const deliver::FieldMapping* p_win_field = nullptr;  // the push's own mapping
+  const auto targets = deliver::DefaultTargets();
+  for (const auto& t : targets)
+    for (const auto& f : t.fields)
+      if (t.name == "deal_predictions" && f.property == "revlens_win_probability") p_win_field = &f;
+  ASSERT_NE(p_win_field, nullptr);
   EXPECT_EQ(Prop(hs(open_deal), "revlens_win_probability"),
-            deliver::FormatValue(p_win_field, warehouse::Value(expected.p_win)));
+            deliver::FormatValue(*p_win_field, warehouse::Value(expected.p_win)));
   EXPECT_EQ(Prop(hs(open_deal), "revlens_deal_risk"), row.at("risk_flags"));
   EXPECT_EQ(Prop(hs(won_deal), "revlens_win_probability"), "");
   EXPECT_EQ(Prop(hs(lost_deal), "revlens_win_probability"), "");
