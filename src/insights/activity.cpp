@@ -547,6 +547,22 @@ Wald WaldRatio(double b, double se, double level) {
   return {std::exp(b), std::exp(b - z * se), std::exp(b + z * se), std::min(1.0, p)};
 }
 
+/// Marginal standardisation of a logistic fit whose column 0 is the pattern: the mean fitted rate over the rows
+/// (`weights[i]` each; empty: 1) with column 0 set to 1, then to 0.
+std::pair<double, double> StandardizedRates(const RegressionFit& fit, const std::vector<std::vector<double>>& x,
+                                            const std::vector<double>& weights = {}) {
+  double with = 0, without = 0, total = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    double eta = fit.coefficients[0];
+    for (size_t j = 1; j < x[i].size(); ++j) eta += fit.coefficients[j + 1] * x[i][j];
+    const double w = weights.empty() ? 1.0 : weights[i];
+    with += w / (1 + std::exp(-(eta + fit.coefficients[1])));
+    without += w / (1 + std::exp(-eta));
+    total += w;
+  }
+  return total > 0 ? std::pair{with / total, without / total} : std::pair{0.0, 0.0};
+}
+
 bool InWindowPopulation(const ActivityDeal& d, const ActivityOptions& o, int64_t cutoff_ms) {
   if (d.is_open || !(d.is_won || d.is_lost) || !d.created_at || !d.closed_at) return false;
   const int64_t created = Ms(*d.created_at), closed = Ms(*d.closed_at);
@@ -634,6 +650,7 @@ std::vector<PatternEffect> DealEffects(const ActivityData& data, const ActivityO
     const RegressionFit fit = FitLogistic(x, y, penalty);
     e.estimated = true;
     e.coefficient = fit.coefficients[1];
+    std::tie(e.adjusted_rate_with, e.adjusted_rate_without) = StandardizedRates(fit, x);
     const Wald w = WaldRatio(e.coefficient, fit.std_errors[1], o.confidence);
     e.odds_ratio = w.ratio;
     e.or_low = w.low;
@@ -726,6 +743,7 @@ PatternEffect ResponseEffect(const ActivityData& data, const ActivityOptions& o)
   const RegressionFit fit = FitLogisticWeighted(x, y, weight, penalty);
   e.estimated = true;
   e.coefficient = fit.coefficients[1];
+  std::tie(e.adjusted_rate_with, e.adjusted_rate_without) = StandardizedRates(fit, x, weight);
   const Wald w = WaldRatio(e.coefficient, fit.std_errors[1], o.confidence);
   e.odds_ratio = w.ratio;
   e.or_low = w.low;
@@ -740,11 +758,19 @@ std::string EffectFinding(const PatternEffect& e, const std::string& subject, do
   const std::string verb = win ? "win" : "become opportunities at";
   const std::string adjusted = win ? "adjusted for size, segment and pipeline" : "adjusted for segment and lead source";
   const int64_t without = e.n - e.n_with;
+  const std::string raw_with =
+      Pct(e.n_with ? static_cast<double>(e.successes_with) / static_cast<double>(e.n_with) : 0);
+  const std::string raw_without =
+      Pct(without ? static_cast<double>(e.successes_without) / static_cast<double>(without) : 0);
+  const std::string rate = win ? "win rate " : "opportunity rate ";
+  const std::string counts = Thousands(e.n_with) + " of " + Thousands(e.n) + (win ? " closed deals" : " leads");
+  // With the adjusted rates first: the raw ones can point the other way when the controls' mix differs between
+  // the two groups (Simpson's paradox), and a reader compares whichever pair comes first with the odds ratio.
   const std::string rates =
-      (win ? "win rate " : "opportunity rate ") +
-      Pct(e.n_with ? static_cast<double>(e.successes_with) / static_cast<double>(e.n_with) : 0) + " with vs " +
-      Pct(without ? static_cast<double>(e.successes_without) / static_cast<double>(without) : 0) + " without, " +
-      Thousands(e.n_with) + " of " + Thousands(e.n) + (win ? " closed deals" : " leads");
+      e.adjusted_rate_with && e.adjusted_rate_without
+          ? "adjusted " + rate + Pct(*e.adjusted_rate_with) + " with vs " + Pct(*e.adjusted_rate_without) +
+                " without; raw " + raw_with + " vs " + raw_without + ", " + counts
+          : rate + raw_with + " with vs " + raw_without + " without, " + counts;
   if (!e.estimated)
     return subject + ": too few " + (win ? "deals" : "leads") + " with and without it to estimate (" + rates + ")";
   std::string s;
@@ -1127,6 +1153,8 @@ std::string ActivityReport::ToJson() const {
                    {"n_with", e.n_with},
                    {"successes_with", e.successes_with},
                    {"successes_without", e.successes_without},
+                   {"adjusted_rate_with", J(e.adjusted_rate_with)},
+                   {"adjusted_rate_without", J(e.adjusted_rate_without)},
                    {"estimated", e.estimated},
                    {"odds_ratio", e.odds_ratio},
                    {"or_low", e.or_low},
@@ -1205,6 +1233,8 @@ const std::vector<Column>& EffectColumns() {
                                         {"n_with", ColumnType::kBigInt},
                                         {"rate_with", ColumnType::kDouble},
                                         {"rate_without", ColumnType::kDouble},
+                                        {"adjusted_rate_with", ColumnType::kDouble},
+                                        {"adjusted_rate_without", ColumnType::kDouble},
                                         {"estimated", ColumnType::kBoolean},
                                         {"odds_ratio", ColumnType::kDouble},
                                         {"or_low", ColumnType::kDouble},
@@ -1292,6 +1322,8 @@ void WriteActivityReport(Warehouse& wh, const std::string& schema, const Activit
          e.n_with,
          e.n_with ? Value(static_cast<double>(e.successes_with) / static_cast<double>(e.n_with)) : Value(),
          without ? Value(static_cast<double>(e.successes_without) / static_cast<double>(without)) : Value(),
+         V(e.adjusted_rate_with),
+         V(e.adjusted_rate_without),
          e.estimated,
          e.estimated ? Value(e.odds_ratio) : Value(),
          e.estimated ? Value(e.or_low) : Value(),

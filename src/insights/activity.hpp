@@ -126,7 +126,12 @@ struct PatternEffect {
   std::optional<double> cycle_ratio, cycle_low, cycle_high, cycle_p_value, cycle_q_value;
   bool cycle_significant = false;
   double coefficient = 0;  ///< log odds ratio
-  std::string finding;     ///< in plain words
+  /// The adjusted rates (marginal standardisation): the fitted model's mean rate over the whole population with
+  /// the pattern set on every record, and off on every record. Unlike the raw rates they hold the controls' mix
+  /// fixed, so they move the way the odds ratio says (the raw ones may not: renewals, which win more, have fewer
+  /// early meetings).
+  std::optional<double> adjusted_rate_with, adjusted_rate_without;
+  std::string finding;  ///< in plain words
 };
 
 /// One rep's value of one metric against the team median.

@@ -273,6 +273,52 @@ TEST(ActivityMetrics, HandMadeWarehousePostgres) {
   CheckMetrics(*h.Wh(), h.Schema());
 }
 
+// Simpson's paradox: renewals win more and rarely hold an early meeting; within each pipeline a meeting doubles the
+// odds. The raw rates say meetings hurt; the adjusted (standardised) rates, like the odds ratio, say they help, and
+// the finding gives the adjusted pair first.
+TEST(ActivityMetrics, AdjustedRatesFollowTheOddsRatioWhereTheRawOnesDoNot) {
+  ActivityData data;
+  data.cutoff_ms = 1782777600000;  // 2026-06-30
+  const auto created = std::get<warehouse::Timestamp>(Ts("2026-01-05 09:00:00"));
+  int64_t id = 0;
+  auto add = [&](const char* pipeline, bool meeting, int deals, int wins) {
+    for (int i = 0; i < deals; ++i) {
+      ActivityDeal d;
+      d.deal_id = ++id;
+      d.pipeline_id = pipeline;
+      d.segment = "Software × 51-200";
+      d.is_won = i < wins;
+      d.is_lost = !d.is_won;
+      d.amount = 1000;
+      d.created_at = created;
+      d.closed_at = warehouse::Timestamp{created.micros + (30 + i % 40) * 86400000000LL};  // 30-69 days
+      d.window_meetings = meeting ? 1 : 0;
+      d.window_touches = 1;
+      data.deals.push_back(d);
+    }
+  };
+  add("renewals", true, 60, 54);     // 90% with a meeting
+  add("renewals", false, 540, 459);  // 85% without
+  add("new", true, 420, 168);        // 40% with
+  add("new", false, 180, 45);        // 25% without
+  ActivityOptions o;
+  const ActivityReport r = AnalyzeActivity(data, o);
+  const PatternEffect* em = nullptr;
+  for (const auto& e : r.effects)
+    if (e.pattern == "early_meeting") em = &e;
+  ASSERT_NE(em, nullptr);
+  ASSERT_TRUE(em->estimated);
+  EXPECT_LT(static_cast<double>(em->successes_with) / static_cast<double>(em->n_with),
+            static_cast<double>(em->successes_without) / static_cast<double>(em->n - em->n_with));
+  EXPECT_GT(em->odds_ratio, 1.5);
+  ASSERT_TRUE(em->adjusted_rate_with && em->adjusted_rate_without);
+  // Half the deals in each pipeline: about (90% + 40%) / 2 with, (85% + 25%) / 2 without.
+  EXPECT_NEAR(*em->adjusted_rate_with, 0.65, 0.03);
+  EXPECT_NEAR(*em->adjusted_rate_without, 0.55, 0.03);
+  EXPECT_NE(em->finding.find("adjusted win rate 6"), std::string::npos) << em->finding;
+  EXPECT_NE(em->finding.find("raw 46% vs 70%"), std::string::npos) << em->finding;
+}
+
 TEST(ActivityMetrics, RejectsBadOptions) {
   ActivityData data;
   ActivityOptions o;
