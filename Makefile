@@ -3,6 +3,8 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# The build and test logs without a pair of "Entering/Leaving directory" lines around every CMake step.
+MAKEFLAGS  += --no-print-directory
 
 .PHONY: all deps build build-asan demo test test-asan bench screenshot clean
 
