@@ -134,14 +134,40 @@ void PrintSummary(const DemoArgs& a, const pipeline::NightlyReport& r, const nlo
                 100 * r.icp->base.win_rate);
     for (const auto& s : r.icp->summary) std::printf("  %s\n", s.c_str());
     const auto sig = r.icp->Significant();
+    // Two lifts: per closed deal (win rate over the base's) and per lead (won deals per lead over the base's); the
+    // segment is significant on either.
+    const auto lift_text = [](const std::optional<double>& v) {
+      char b[16];
+      std::snprintf(b, sizeof b, "%.2f", v.value_or(0));
+      return v ? std::string(b) : std::string("-");
+    };
     if (!sig.empty()) {
-      std::printf("  %-44s %6s %6s %11s %6s\n", "top segments", "deals", "win%", "95% CI", "lift");
+      char head[64];
+      std::snprintf(head, sizeof head, "significant segments (FDR %.0f%%)", 100 * r.icp->fdr);
+      std::printf("  %-44s %6s %6s %9s %6s %6s\n", head, "deals", "win%", "95% CI",
+                  "lift", "/lead");
       for (size_t i = 0; i < sig.size() && i < 5; ++i) {
         char ci[32];
         std::snprintf(ci, sizeof ci, "%.0f-%.0f", 100 * sig[i]->ci_low, 100 * sig[i]->ci_high);
-        std::printf("  %-44s %6lld %6.1f %11s %6.2f\n", ClipDots(sig[i]->label, 44).c_str(),
-                    static_cast<long long>(sig[i]->deals), 100 * sig[i]->win_rate, ci, sig[i]->HeadlineLift());
+        std::printf("  %-44s %6lld %6.1f %9s %6s %6s\n", ClipDots(sig[i]->label, 44).c_str(),
+                    static_cast<long long>(sig[i]->deals), 100 * sig[i]->win_rate, ci, lift_text(sig[i]->lift).c_str(),
+                    lift_text(sig[i]->conversion_lift).c_str());
       }
+    }
+    // Say so when no winning segment passed the false-discovery control, naming the strongest candidate, so an
+    // empty list of winners reads as "not proven on this data", not as "nothing wins".
+    if (std::none_of(sig.begin(), sig.end(), [](const auto* s) { return s->Wins(); })) {
+      const auto q = [](const insights::IcpSegment& s) {
+        return std::min(s.q_value, s.conversion_q_value.value_or(1.0));
+      };
+      const insights::IcpSegment* best = nullptr;
+      for (const auto& s : r.icp->segments)
+        if (s.Wins() && (!best || q(s) < q(*best))) best = &s;
+      if (best)
+        std::printf("  no winning segment is significant at FDR %.0f%%; the nearest: %s, %.1f× the base (%lld deals, "
+                    "%lld leads, q %.2f)\n",
+                    100 * r.icp->fdr, best->label.c_str(), best->HeadlineLift(), static_cast<long long>(best->deals),
+                    static_cast<long long>(best->leads), q(*best));
     }
   }
 
