@@ -144,8 +144,7 @@ void PrintSummary(const DemoArgs& a, const pipeline::NightlyReport& r, const nlo
     if (!sig.empty()) {
       char head[64];
       std::snprintf(head, sizeof head, "significant segments (FDR %.0f%%)", 100 * r.icp->fdr);
-      std::printf("  %-44s %6s %6s %9s %6s %6s\n", head, "deals", "win%", "95% CI",
-                  "lift", "/lead");
+      std::printf("  %-44s %6s %6s %9s %6s %6s\n", head, "deals", "win%", "95% CI", "lift", "/lead");
       for (size_t i = 0; i < sig.size() && i < 5; ++i) {
         char ci[32];
         std::snprintf(ci, sizeof ci, "%.0f-%.0f", 100 * sig[i]->ci_low, 100 * sig[i]->ci_high);
@@ -154,7 +153,7 @@ void PrintSummary(const DemoArgs& a, const pipeline::NightlyReport& r, const nlo
                     lift_text(sig[i]->conversion_lift).c_str());
       }
     }
-    // Say so when no winning segment passed the false-discovery control, naming the strongest candidate, so an
+    // Say so when no winning segment passed the false-discovery control, naming the one nearest to it, so an
     // empty list of winners reads as "not proven on this data", not as "nothing wins".
     if (std::none_of(sig.begin(), sig.end(), [](const auto* s) { return s->Wins(); })) {
       const auto q = [](const insights::IcpSegment& s) {
@@ -164,10 +163,11 @@ void PrintSummary(const DemoArgs& a, const pipeline::NightlyReport& r, const nlo
       for (const auto& s : r.icp->segments)
         if (s.Wins() && (!best || q(s) < q(*best))) best = &s;
       if (best)
-        std::printf("  no winning segment is significant at FDR %.0f%%; the nearest: %s, %.1f× the base (%lld deals, "
-                    "%lld leads, q %.2f)\n",
-                    100 * r.icp->fdr, best->label.c_str(), best->HeadlineLift(), static_cast<long long>(best->deals),
-                    static_cast<long long>(best->leads), q(*best));
+        std::printf(
+            "  no winning segment is significant at FDR %.0f%%; the nearest: %s, %.1f× the base (%lld deals, "
+            "%lld leads, q %.2f)\n",
+            100 * r.icp->fdr, best->label.c_str(), best->HeadlineLift(), static_cast<long long>(best->deals),
+            static_cast<long long>(best->leads), q(*best));
     }
   }
 

@@ -766,11 +766,11 @@ std::string EffectFinding(const PatternEffect& e, const std::string& subject, do
   const std::string counts = Thousands(e.n_with) + " of " + Thousands(e.n) + (win ? " closed deals" : " leads");
   // With the adjusted rates first: the raw ones can point the other way when the controls' mix differs between
   // the two groups (Simpson's paradox), and a reader compares whichever pair comes first with the odds ratio.
-  const std::string rates =
-      e.adjusted_rate_with && e.adjusted_rate_without
-          ? "adjusted " + rate + Pct(*e.adjusted_rate_with) + " with vs " + Pct(*e.adjusted_rate_without) +
-                " without; raw " + raw_with + " vs " + raw_without + ", " + counts
-          : rate + raw_with + " with vs " + raw_without + " without, " + counts;
+  const std::string rates = e.adjusted_rate_with && e.adjusted_rate_without
+                                ? "adjusted " + rate + Pct(*e.adjusted_rate_with) + " with vs " +
+                                      Pct(*e.adjusted_rate_without) + " without; raw " + raw_with + " vs " +
+                                      raw_without + ", " + counts
+                                : rate + raw_with + " with vs " + raw_without + " without, " + counts;
   if (!e.estimated)
     return subject + ": too few " + (win ? "deals" : "leads") + " with and without it to estimate (" + rates + ")";
   std::string s;
