@@ -102,6 +102,11 @@ void AddAlert(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--min-amount", t.min_deal_amount, "Deals below this amount raise no risk or competitor alert")
       ->capture_default_str();
+  cmd->add_option("--lead-max-age-days", t.lead_max_age_days,
+                  "tier_a_lead: only contacts created within this many days of the as-of date and not yet customers "
+                  "(0 = any age)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-items", o.max_items_per_message, "Alerts listed in one Slack message per rule")
       ->capture_default_str();
   cmd->add_option("--max-retries", o.max_retries, "Retries per delivery (429, 5xx, connection failures)")

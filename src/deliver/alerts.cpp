@@ -194,10 +194,33 @@ void RuleTierA(Context& c) {
   if (HasColumn(cols, "usable")) where += " AND usable IS NOT FALSE";
   if (HasColumn(cols, "shadow")) where += " AND shadow IS NOT TRUE";
   if (HasColumn(cols, "ab_group")) where += " AND (ab_group IS NULL OR ab_group <> 'holdout')";
-  auto opt = [&](const char* n) { return HasColumn(cols, n) ? Warehouse::QuoteIdent(n) : std::string("NULL"); };
-  const auto rs = c.wh.Query("SELECT contact_id, likelihood, " + opt("fit") + ", " + opt("engagement") + ", " +
-                             opt("reasons") + ", " + opt("model_version") + " FROM " + Q(c.o.schema, "lead_scores") +
-                             " WHERE " + where + " ORDER BY likelihood DESC, contact_id");
+  // Still a lead: not yet a customer and young enough that the score's question (converting within the window
+  // after creation) is open. Older contacts and customers in tier A are not news for sales.
+  std::string from = Q(c.o.schema, "lead_scores");
+  const int max_age = c.o.thresholds.lead_max_age_days;
+  if (max_age < 0)
+    throw ConfigError("alert: lead_max_age_days must be 0 (any age) or more, not " + std::to_string(max_age));
+  const bool has_features = c.wh.TableExists(c.o.schema, "lead_features") && [&] {
+    const auto fc = c.wh.Columns(c.o.schema, "lead_features");
+    return HasColumn(fc, "contact_id") && HasColumn(fc, "created_at") && HasColumn(fc, "became_customer_at") &&
+           HasColumn(fc, "as_of_date");
+  }();
+  if (has_features) {
+    from += " s JOIN " + Q(c.o.schema, "lead_features") + " f ON f.contact_id = s.contact_id";
+    where += " AND f.became_customer_at IS NULL";
+    if (max_age > 0) where += " AND f.created_at >= f.as_of_date - INTERVAL '" + std::to_string(max_age) + " days'";
+  } else {
+    c.notes.push_back(rule + ": " + c.o.schema +
+                      ".lead_features does not exist, so customers and old contacts in tier A are raised too (run "
+                      "`revlens build`)");
+  }
+  auto opt = [&](const char* n) {
+    return HasColumn(cols, n) ? (has_features ? "s." : "") + Warehouse::QuoteIdent(n) : std::string("NULL");
+  };
+  const std::string id = has_features ? "s.contact_id" : "contact_id";
+  const auto rs = c.wh.Query("SELECT " + id + ", " + opt("likelihood") + ", " + opt("fit") + ", " + opt("engagement") +
+                             ", " + opt("reasons") + ", " + opt("model_version") + " FROM " + from + " WHERE " + where +
+                             " ORDER BY 2 DESC, 1");
   std::vector<int64_t> ids;
   for (const auto& row : rs.rows)
     if (!warehouse::IsNull(row[0])) ids.push_back(warehouse::AsInt64(row[0]));

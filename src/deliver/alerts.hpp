@@ -5,7 +5,8 @@
 ///
 /// Rules (names as used by --rules and in the `alerts.rule` column; the entity makes the dedupe key
 /// `rule:entity`):
-///   tier_a_lead         lead_scores: a contact in tier A (usable, visible model)             entity contact id
+///   tier_a_lead         lead_scores: a contact in tier A (usable, visible model), still a lead (not a customer,
+///                       created within `lead_max_age_days`, from lead_features)            entity contact id
 ///   competitor_on_deal  deal_competitors: a competitor detected on an open deal              entity deal:competitor
 ///   deal_at_risk        deal_predictions: an open deal with at least `min_risk_flags` flags  entity deal id
 ///   forecast_moved      forecast: a period's P50 moved more than `forecast_move` (relative) against the previous
@@ -43,6 +44,10 @@ struct AlertThresholds {
   double stale_hours = 24;      ///< data older than this (since the last successful sync) is stale
   int min_risk_flags = 2;       ///< risk flags that make a deal "at risk"
   double min_deal_amount = 0;   ///< deals below this amount raise no risk or competitor alert
+  /// tier_a_lead: only contacts created at most this many days before the build's as-of date (the lead model's
+  /// outcome window, 90 by default: an older contact's score answers a question already settled) and not yet a
+  /// customer; 0 = any age. Needs lead_features; without it every tier-A contact is raised, with a note.
+  int lead_max_age_days = 90;
 };
 
 /// Everything `revlens alert` (and the nightly job) can be told.

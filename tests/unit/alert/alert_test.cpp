@@ -14,6 +14,7 @@
 #include <random>
 #include <thread>
 
+#include "core/errors.hpp"
 #include "core/time_util.hpp"
 #include "deliver/alerts.hpp"
 #include "deliver/outbound.hpp"
@@ -266,6 +267,54 @@ int Raised(const AlertSummary& s, const std::string& rule) {
   for (const auto& [r, n] : s.raised)
     if (r == rule) return n;
   return -1;
+}
+
+// tier_a_lead is news only while the contact is still a lead: not yet a customer, and created within the lead
+// model's window (90 days by default) of the build's as-of date. Without lead_features every tier-A contact is raised,
+// with a note saying why.
+TEST_P(AlertTest, TierAIsRaisedOnlyForContactsStillLeads) {
+  SeedProducts();
+  // Two more visible tier-A contacts: 5 created 200 days before the as-of date, 6 already a customer.
+  const std::vector<Column> score_cols = {
+      {"run_id", ColumnType::kText},       {"model_version", ColumnType::kText}, {"contact_id", ColumnType::kBigInt},
+      {"likelihood", ColumnType::kDouble}, {"tier", ColumnType::kText},          {"fit", ColumnType::kDouble},
+      {"engagement", ColumnType::kDouble}, {"reasons", ColumnType::kText},       {"ab_group", ColumnType::kText},
+      {"usable", ColumnType::kBoolean},    {"shadow", ColumnType::kBoolean}};
+  wh_->BulkLoad(schema_, "lead_scores", score_cols,
+                {{"s1", "v2", int64_t{5}, 95.0, "A", 90.0, 90.0, "old", "treatment", true, false},
+                 {"s1", "v2", int64_t{6}, 93.0, "A", 90.0, 90.0, "customer", "treatment", true, false}});
+  AlertOptions o = Options();
+  o.dry_run = true;
+  o.rules = {"tier_a_lead"};
+  AlertSummary s = RunAlerts(*wh_, o);
+  EXPECT_EQ(Raised(s, "tier_a_lead"), 3);  // no lead_features: 1, 5 and 6
+  bool noted = false;
+  for (const auto& n : s.notes) noted = noted || n.find("lead_features does not exist") != std::string::npos;
+  EXPECT_TRUE(noted);
+
+  const auto day = [](int64_t days) { return warehouse::Date{static_cast<int32_t>(days)}; };
+  const auto at = [](int64_t days) { return Timestamp{days * 86400LL * 1000000LL}; };
+  const int64_t as_of = 20634;  // 2026-06-30
+  Load(schema_, "lead_features",
+       {{"contact_id", ColumnType::kBigInt},
+        {"created_at", ColumnType::kTimestamp},
+        {"became_customer_at", ColumnType::kTimestamp},
+        {"as_of_date", ColumnType::kDate}},
+       {{int64_t{1}, at(as_of - 20), Value(), day(as_of)},
+        {int64_t{2}, at(as_of - 20), Value(), day(as_of)},
+        {int64_t{5}, at(as_of - 200), Value(), day(as_of)},
+        {int64_t{6}, at(as_of - 30), at(as_of - 5), day(as_of)}});
+  s = RunAlerts(*wh_, o);
+  EXPECT_EQ(Raised(s, "tier_a_lead"), 1);  // contact 1: 5 is 200 days old, 6 is a customer
+  ASSERT_EQ(s.messages.size(), 1u);
+  EXPECT_NE(s.messages.front().find("Lovelace"), std::string::npos);  // contact 1's name
+  o.thresholds.lead_max_age_days = 0;  // any age: the old contact too, never the customer
+  s = RunAlerts(*wh_, o);
+  EXPECT_EQ(Raised(s, "tier_a_lead"), 2);
+  o.thresholds.lead_max_age_days = 365;
+  EXPECT_EQ(Raised(RunAlerts(*wh_, o), "tier_a_lead"), 2);
+  o.thresholds.lead_max_age_days = -1;
+  EXPECT_THROW(RunAlerts(*wh_, o), ConfigError);
 }
 
 TEST_P(AlertTest, DryRunEvaluatesEveryRuleAndWritesNothing) {
