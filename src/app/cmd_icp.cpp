@@ -74,9 +74,11 @@ int RunIcpCommand(const IcpArgs& a) {
     auto at = [&](double f) { return fits[static_cast<size_t>(f * static_cast<double>(fits.size() - 1))]; };
     std::printf(
         "\nICP fit for %zu companies (50 = the base rate): 10th percentile %.1f, median %.1f, 90th %.1f, "
-        "max %.1f; %zu segment%s in the fit model.\n",
+        "max %.1f; %zu segment%s in the fit model%s.\n",
         fits.size(), at(0.1), at(0.5), at(0.9), fits.back(), r.fit_features.size(),
-        r.fit_features.size() == 1 ? "" : "s");
+        r.fit_features.size() == 1 ? "" : "s",
+        r.fit_features.empty() ? " (no significant company-level segment: every company at the base rate)"
+                               : (", ridge penalty " + Cell(r.fit_penalty, "%g")).c_str());
   }
   std::printf(
       "%s\n",

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 
 #include "core/errors.hpp"
 #include "core/time_util.hpp"
@@ -386,6 +388,100 @@ IcpSegment Describe(const Tally& t, const Tally& base, double base_rate, double 
   return s;
 }
 
+// ------------------------------------------------------------------------------------------------ the fit model
+
+/// The fit model's ridge penalty and the recalibration of its margin.
+struct PenaltyChoice {
+  double lambda = 0;
+  /// sigmoid(intercept + slope × the fitted model's margin): a logistic fit of the outcomes on the out-of-fold
+  /// margins at `lambda`. Ridge shrinks every indicator toward 0, more the more there are; the slope (above 1 when
+  /// shrunk too far) puts the lifts back on the outcome's scale without changing the ranking.
+  double intercept = 0, slope = 1;
+};
+
+/// Choose the penalty: the value of kPenaltyGrid with the lowest held-out binomial deviance over kPenaltyFolds folds
+/// of whole companies (a company's rows stay together); then the recalibration on that penalty's out-of-fold
+/// margins. The segment indicators overlap (an industry and its industry × size cells) and some are small: the data
+/// decide how far they are shrunk, instead of a fixed penalty that suits one portal's size.
+PenaltyChoice ChoosePenalty(const std::vector<std::vector<double>>& x, const std::vector<int>& y,
+                            const std::vector<double>& w, const std::vector<int64_t>& group) {
+  static constexpr double kPenaltyGrid[] = {1, 3, 10, 30, 100, 300};
+  constexpr size_t kPenaltyFolds = 5;
+  std::vector<int> fold(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    // SplitMix64 of the group id: folds independent of how ids were assigned.
+    uint64_t z = static_cast<uint64_t>(group[i]) + 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    fold[i] = static_cast<int>((z ^ (z >> 31)) % kPenaltyFolds);
+  }
+  const auto weight = [&](size_t i) { return w.empty() ? 1.0 : w[i]; };
+  // Rows with the same fold, indicators and outcome fit as one, weighted by their sum: a few hundred distinct rows
+  // instead of two per company (`large`: 40,000), so the 30 fits below cost about as much as one.
+  std::map<std::tuple<int, std::vector<double>, int>, double> merged;
+  for (size_t i = 0; i < x.size(); ++i) merged[{fold[i], x[i], y[i]}] += weight(i);
+  std::vector<std::vector<std::vector<double>>> fx(kPenaltyFolds);
+  std::vector<std::vector<int>> fy(kPenaltyFolds);
+  std::vector<std::vector<double>> fw(kPenaltyFolds);
+  for (const auto& [key, wsum] : merged) {
+    const auto k = static_cast<size_t>(std::get<0>(key));
+    fx[k].push_back(std::get<1>(key));
+    fy[k].push_back(std::get<2>(key));
+    fw[k].push_back(wsum);
+  }
+  PenaltyChoice best;
+  double best_deviance = std::numeric_limits<double>::infinity();
+  std::vector<std::vector<double>> best_margin;
+  for (double lambda : kPenaltyGrid) {
+    double deviance = 0;
+    std::vector<std::vector<double>> margin(kPenaltyFolds);  // per fold, per merged row
+    for (size_t k = 0; k < kPenaltyFolds; ++k) {
+      std::vector<std::vector<double>> xt;
+      std::vector<int> yt;
+      std::vector<double> wt;
+      for (size_t f = 0; f < kPenaltyFolds; ++f) {
+        if (f == k) continue;
+        xt.insert(xt.end(), fx[f].begin(), fx[f].end());
+        yt.insert(yt.end(), fy[f].begin(), fy[f].end());
+        wt.insert(wt.end(), fw[f].begin(), fw[f].end());
+      }
+      if (xt.empty() || fx[k].empty()) continue;
+      RidgeLogistic m(lambda);
+      m.Fit(xt, yt, wt);
+      const auto& st = m.State();
+      for (size_t i = 0; i < fx[k].size(); ++i) {
+        double eta = st.intercept;
+        for (size_t j = 0; j < fx[k][i].size(); ++j) eta += st.coefficients[j] * fx[k][i][j];
+        margin[k].push_back(eta);
+        // log(1 + e^eta) without overflow.
+        const double softplus = eta > 0 ? eta + std::log1p(std::exp(-eta)) : std::log1p(std::exp(eta));
+        deviance += fw[k][i] * (softplus - (fy[k][i] ? eta : 0.0));
+      }
+    }
+    if (deviance < best_deviance) {
+      best_deviance = deviance;
+      best.lambda = lambda;
+      best_margin = std::move(margin);
+    }
+  }
+  std::vector<std::vector<double>> xm;
+  std::vector<int> ym;
+  std::vector<double> wm;
+  for (size_t k = 0; k < kPenaltyFolds; ++k) {
+    for (size_t i = 0; i < best_margin[k].size(); ++i) {
+      xm.push_back({best_margin[k][i]});
+      ym.push_back(fy[k][i]);
+      wm.push_back(fw[k][i]);
+    }
+  }
+  if (xm.empty()) return best;
+  RidgeLogistic calibration(1e-6);
+  calibration.Fit(xm, ym, wm);
+  best.intercept = calibration.State().intercept;
+  best.slope = calibration.State().coefficients.at(0);
+  return best;
+}
+
 // ------------------------------------------------------------------------------------------------ sentences
 
 struct Candidate {
@@ -644,9 +740,10 @@ IcpReport AnalyzeIcp(const std::vector<IcpDeal>& deals, const std::vector<IcpCom
 
   // The fit model: a ridge logistic regression on the significant company-level segments' indicators, of a
   // lead turning into a won deal (each company's leads as a binomial count: its won deals and the rest), so the
-  // score carries both halves of an ICP, becoming a deal and winning it. Without leads (a warehouse with no
-  // contacts) it models the closed deals' win rate instead. Without a significant segment every company scores 50
-  // (the base rate): no signal, no ranking.
+  // score carries both halves of an ICP, becoming a deal and winning it; the penalty chosen by cross-validation
+  // over companies and the margin recalibrated on the out-of-fold margins (ChoosePenalty). Without leads (a
+  // warehouse with no contacts) it models the closed deals' win rate instead. Without a significant segment every
+  // company scores 50 (the base rate): no signal, no ranking.
   struct Feature {
     size_t dim;
     std::string key;
@@ -676,12 +773,14 @@ IcpReport AnalyzeIcp(const std::vector<IcpDeal>& deals, const std::vector<IcpCom
   };
   const bool per_lead = report.base.conversion_rate.has_value();
   const double fit_base = per_lead ? *report.base.conversion_rate : base_rate;
-  RidgeLogistic model(options.ridge_lambda);
+  RidgeLogistic model;
+  PenaltyChoice choice;
   const bool fit = !features.empty() && fit_base > 0 && fit_base < 1;
   if (fit) {
     std::vector<std::vector<double>> x;
     std::vector<int> y;
     std::vector<double> w;
+    std::vector<int64_t> group;  // the company (or deal) a row belongs to: cross-validation folds keep it whole
     if (per_lead) {
       std::map<int64_t, int64_t> wins_by_company;
       for (const auto& d : deals)
@@ -698,13 +797,23 @@ IcpReport AnalyzeIcp(const std::vector<IcpDeal>& deals, const std::vector<IcpCom
         x.push_back(row);
         y.push_back(0);
         w.push_back(static_cast<double>(leads - wins));
+        group.insert(group.end(), 2, c.company_id);
       }
     } else {
-      for (const auto& d : deals) {
-        x.push_back(indicators(d.attributes));
-        y.push_back(d.won ? 1 : 0);
+      for (size_t i = 0; i < deals.size(); ++i) {
+        x.push_back(indicators(deals[i].attributes));
+        y.push_back(deals[i].won ? 1 : 0);
+        group.push_back(deals[i].company_id.value_or(-static_cast<int64_t>(i) - 1));
       }
     }
+    if (options.ridge_lambda > 0) {
+      choice.lambda = options.ridge_lambda;
+    } else {
+      choice = ChoosePenalty(x, y, w, group);
+    }
+    report.fit_penalty = choice.lambda;
+    report.fit_slope = choice.slope;
+    model = RidgeLogistic(choice.lambda);
     model.Fit(x, y, w);
   }
   // The highest-lift significant winning company-level segment each company belongs to names its top segment.
@@ -716,7 +825,11 @@ IcpReport AnalyzeIcp(const std::vector<IcpDeal>& deals, const std::vector<IcpCom
     CompanyIcpFit f;
     f.company_id = c.company_id;
     if (fit) {
-      const double lift = model.PredictProbability(indicators(c.attributes)) / fit_base;
+      const auto row = indicators(c.attributes);
+      const auto& st = model.State();
+      double eta = st.intercept;
+      for (size_t j = 0; j < row.size(); ++j) eta += st.coefficients[j] * row[j];
+      const double lift = 1.0 / (1.0 + std::exp(-(choice.intercept + choice.slope * eta))) / fit_base;
       f.icp_fit = std::round(1000.0 * lift / (1.0 + lift)) / 10.0;
     }
     for (const auto* w : winners) {
@@ -896,6 +1009,8 @@ std::string IcpReport::ToJson(size_t top_companies) const {
   j["segments_busy_losing"] = busy;
   j["segments"] = std::move(segs);
   j["fit_features"] = fit_features;
+  j["fit_penalty"] = fit_penalty;
+  j["fit_slope"] = fit_slope;
   std::vector<const CompanyIcpFit*> by_fit;
   for (const auto& c : companies) by_fit.push_back(&c);
   std::stable_sort(by_fit.begin(), by_fit.end(),

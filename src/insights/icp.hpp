@@ -79,7 +79,7 @@ struct IcpOptions {
   int64_t min_deals = 20;          ///< segments with fewer closed deals are not tested
   double busy_ratio = 1.25;        ///< activity or lead volume at least this × what the size predicts counts as busy
   double confidence = 0.95;        ///< level of the Wilson intervals
-  double ridge_lambda = 1.0;       ///< L2 penalty of the fit model (per coefficient, log-odds scale)
+  double ridge_lambda = 0;         ///< L2 penalty of the fit model (log-odds scale); 0 = chosen by cross-validation
   std::vector<IcpDimension> dimensions = DefaultIcpDimensions();
   std::string run_id;        ///< empty: `icp-<UTC time>`
   int64_t scored_at_ms = 0;  ///< 0: now
@@ -144,6 +144,8 @@ struct IcpReport {
   std::vector<IcpSegment> segments;  ///< every tested segment, by dimension then lift (highest first)
   std::vector<CompanyIcpFit> companies;
   std::vector<std::string> fit_features;  ///< `dimension=segment` of the segments the fit model used
+  double fit_penalty = 0;                 ///< the fit model's ridge penalty (0: no fit model)
+  double fit_slope = 1;                   ///< its recalibration slope on out-of-fold margins (1: none)
   std::vector<std::string> summary;       ///< plain-language sentences
   /// Segments with significant set, highest HeadlineLift() first.
   std::vector<const IcpSegment*> Significant() const;

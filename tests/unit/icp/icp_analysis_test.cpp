@@ -164,6 +164,27 @@ TEST(IcpAnalysis, FindsThePlantedWinnersAndTheBusyLoser) {
   EXPECT_EQ(r.companies.back().company_id, 1);
   EXPECT_GT(r.companies.back().icp_fit, 58);  // no deals of its own, scored from its segment
 
+  // The fit model's penalty is chosen by cross-validation from its grid, and the recalibrated fit reproduces the
+  // won deals per lead on these companies: the modelled wins (leads × lift × the base conversion, the lift read
+  // back from the fit) add up to the actual ones.
+  EXPECT_TRUE(r.fit_penalty == 1 || r.fit_penalty == 3 || r.fit_penalty == 10 || r.fit_penalty == 30 ||
+              r.fit_penalty == 100 || r.fit_penalty == 300)
+      << r.fit_penalty;
+  EXPECT_GT(r.fit_slope, 0.5);
+  EXPECT_LT(r.fit_slope, 2.0);
+  ASSERT_TRUE(r.base.conversion_rate);
+  double modelled = 0;
+  for (size_t i = 0; i < p.companies.size(); ++i) {
+    const double fit = r.companies[i].icp_fit;
+    modelled += static_cast<double>(p.companies[i].leads) * fit / (100 - fit) * *r.base.conversion_rate;
+  }
+  const double actual = *r.base.conversion_rate * static_cast<double>(r.base.leads);
+  EXPECT_NEAR(modelled / actual, 1.0, 0.1) << modelled << " vs " << actual;
+  // A fixed penalty is used as given.
+  IcpOptions fixed = Fixed();
+  fixed.ridge_lambda = 2.5;
+  EXPECT_EQ(AnalyzeIcp(p.deals, p.companies, fixed).fit_penalty, 2.5);
+
   // JSON carries the figures.
   const std::string json = r.ToJson(5);
   EXPECT_NE(json.find("\"segments_significant\""), std::string::npos);

@@ -184,8 +184,11 @@ TEST(IcpTruth, DemoPortalRecoversThePlantedSegments) {
   for (double a : icp_fit)
     for (double b : others) wins += a > b ? 1.0 : (a == b ? 0.5 : 0.0);
   const double auc = wins / (static_cast<double>(icp_fit.size()) * static_cast<double>(others.size()));
-  std::printf("mean fit: planted ICP %.1f (%zu), busy-losing %.1f (%zu), rest %.1f (%zu); AUC of fit for ICP %.3f\n",
-              mean(icp_fit), icp_fit.size(), mean(busy_fit), busy_fit.size(), mean(rest_fit), rest_fit.size(), auc);
+  std::printf(
+      "mean fit: planted ICP %.1f (%zu), busy-losing %.1f (%zu), rest %.1f (%zu); AUC of fit for ICP %.3f; %zu "
+      "segments, penalty %g\n",
+      mean(icp_fit), icp_fit.size(), mean(busy_fit), busy_fit.size(), mean(rest_fit), rest_fit.size(), auc,
+      r.fit_features.size(), r.fit_penalty);
   EXPECT_GT(mean(icp_fit), mean(rest_fit) + 5);
   EXPECT_LT(mean(busy_fit), mean(rest_fit));
   EXPECT_GT(auc, 0.8);
