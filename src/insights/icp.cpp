@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "core/errors.hpp"
+#include "core/hash.hpp"
 #include "core/time_util.hpp"
 #include "insights/stats.hpp"
 #include "insights/table_util.hpp"
@@ -409,11 +410,8 @@ PenaltyChoice ChoosePenalty(const std::vector<std::vector<double>>& x, const std
   constexpr size_t kPenaltyFolds = 5;
   std::vector<int> fold(x.size());
   for (size_t i = 0; i < x.size(); ++i) {
-    // SplitMix64 of the group id: folds independent of how ids were assigned.
-    uint64_t z = static_cast<uint64_t>(group[i]) + 0x9E3779B97F4A7C15ULL;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    fold[i] = static_cast<int>((z ^ (z >> 31)) % kPenaltyFolds);
+    // Hashed group id: folds independent of how ids were assigned.
+    fold[i] = static_cast<int>(SplitMix64(static_cast<uint64_t>(group[i])) % kPenaltyFolds);
   }
   const auto weight = [&](size_t i) { return w.empty() ? 1.0 : w[i]; };
   // Rows with the same fold, indicators and outcome fit as one, weighted by their sum: a few hundred distinct rows

@@ -17,9 +17,10 @@
 #include <thread>
 
 #include "core/errors.hpp"
-#include "insights/table_util.hpp"
+#include "core/hash.hpp"
 #include "core/time_util.hpp"
 #include "insights/lead_model.hpp"
+#include "insights/table_util.hpp"
 
 namespace revlens::insights {
 
@@ -94,11 +95,7 @@ LeadTarget ParseLeadTarget(const std::string& name) {
 
 std::string AbGroup(int64_t contact_id, double holdout_share, const std::string& salt) {
   // SplitMix64 of the id mixed with the salt's hash: stable across runs, machines and engines.
-  uint64_t z = static_cast<uint64_t>(contact_id) ^ Fnv1a(salt);
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
+  const uint64_t z = SplitMix64(static_cast<uint64_t>(contact_id) ^ Fnv1a(salt));
   const double u = static_cast<double>(z >> 11) * (1.0 / 9007199254740992.0);
   return u < holdout_share ? "holdout" : "treatment";
 }

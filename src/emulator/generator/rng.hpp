@@ -5,14 +5,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/hash.hpp"
+
 namespace revlens::emulator::gen {
 
 /// SplitMix64 step: mixes a 64-bit value into a well-spread one.
 inline uint64_t SplitMix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
+  return SplitMix64(x);
 }
 /// Derive an independent stream seed from a seed and a tag (e.g. entity kind and index).
 inline uint64_t StreamSeed(uint64_t seed, uint64_t tag, uint64_t index = 0) {
