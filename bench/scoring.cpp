@@ -3,10 +3,11 @@
 // A+B capture; training time on the `large` portal (200k contacts); scoring time for 1M contacts (the demo portal's
 // encoded live contacts tiled to a million rows, every score and its three reasons).
 //
-//   bench_scoring [--seed 42] [--skip-large] [--skip-demo] [--rows 1000000] [--diagnose] [--baseline]
+//   bench_scoring [--seed 42] [--skip-large] [--skip-demo] [--rows 1000000] [--diagnose] [--baseline] [--no-effects]
 //
 // --diagnose prints where the gap to the oracle comes from (see Diagnose); --baseline scores the way revlens did
-// before the segment feature and the linear blend (trees alone), for before/after figures.
+// before the segment feature and the linear blend (trees alone), for before/after figures; --no-effects generates the
+// demo portal with every planted effect off (the model should then say "No signal").
 #include "insights/scoring.hpp"
 
 #include <algorithm>
@@ -350,7 +351,7 @@ void Diagnose(revlens::testing::BuiltPortal& p) {
 
 int main(int argc, char** argv) {
   uint64_t seed = 42;
-  bool large = true, demo_part = true, diagnose = false, baseline = false;
+  bool large = true, demo_part = true, diagnose = false, baseline = false, effects = true;
   std::string sweep;  // comma-separated learning rates to compare on the demo portal (AUC, rounds, CPU time)
   size_t rows = 1000000;
   for (int i = 1; i < argc; ++i) {
@@ -366,12 +367,14 @@ int main(int argc, char** argv) {
       diagnose = true;
     else if (!std::strcmp(argv[i], "--baseline"))
       baseline = true;
+    else if (!std::strcmp(argv[i], "--no-effects"))
+      effects = false;
     else if (!std::strcmp(argv[i], "--sweep") && i + 1 < argc)
       sweep = argv[++i];
     else {
       std::fprintf(stderr,
                    "usage: bench_scoring [--seed N] [--skip-large] [--skip-demo] [--rows N] [--sweep eta,eta,...] "
-                   "[--diagnose] [--baseline]\n");
+                   "[--diagnose] [--baseline] [--no-effects]\n");
       return 2;
     }
   }
@@ -385,7 +388,8 @@ int main(int argc, char** argv) {
   auto t0 = std::chrono::steady_clock::now();
   if (demo_part) {
     // 1. Accuracy on the demo portal against the oracle.
-    auto demo = revlens::testing::BuiltPortal::Create("duckdb", revlens::testing::TestPortalOptions("demo", seed));
+    auto demo =
+        revlens::testing::BuiltPortal::Create("duckdb", revlens::testing::TestPortalOptions("demo", seed, effects));
     std::printf("demo portal (seed %llu) generated, synced and built in %.1f s\n",
                 static_cast<unsigned long long>(seed), Since(t0));
     if (diagnose) Diagnose(*demo);

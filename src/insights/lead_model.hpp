@@ -84,7 +84,7 @@ struct LinearPart {
   std::vector<double> mean, scale;  ///< per input
   std::vector<double> coef;         ///< per input, on the standardised scale
   double intercept = 0;
-  double penalty = 0;  ///< the ridge penalty the calibration slice chose (standardised inputs)
+  double penalty = 0;  ///< the ridge penalty cross-validation chose (standardised inputs)
   /// The blend, fitted on the calibration slice: margin = offset + w_trees · booster + w_linear · linear.
   double offset = 0, w_trees = 1, w_linear = 0;
   /// Derived by Prepare() (after fitting or loading): per input coef/scale; per column the sum of slope × mean
@@ -111,10 +111,10 @@ struct LinearPart {
 
 struct SubModel;
 
-/// Train `sub.linear` on the rows of `xs_train` (the sub-model's columns; `weights` one per row or empty) with the
-/// ridge penalty that gives the lowest log loss on the calibration rows `xs_cal`, then fit the blend of the
-/// booster's and the linear model's margins on the calibration rows. Leaves the linear part inactive when the blend
-/// gives it no positive weight. `specs`: the model's specs; sub.specs and sub.booster must be set.
+/// Train `sub.linear` on the rows of `xs_train` (the sub-model's columns; `weights` one per row or empty), with the
+/// ridge penalty that gives the lowest 5-fold cross-validated log loss on those rows, then fit the blend of the
+/// booster's and the linear model's margins on the calibration rows `xs_cal`. Leaves the linear part inactive when
+/// the blend gives it no positive weight. `specs`: the model's specs; sub.specs and sub.booster must be set.
 void FitLinearBlend(SubModel& sub, const std::vector<FeatureSpec>& specs, const FeatureMatrix& xs_train,
                     const std::vector<int>& y_train, const std::vector<float>& weights, const FeatureMatrix& xs_cal,
                     const std::vector<int>& y_cal);
