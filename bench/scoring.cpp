@@ -212,6 +212,18 @@ void Diagnose(revlens::testing::BuiltPortal& p) {
     if (intent) x.push_back(tr.intent);
     return x;
   };
+  // How product_inputs shows the segment and the first response: the planted cells and a "> 24 h" flag (the truth's
+  // own shapes), or, as the product must, every industry × size cell seen in training and the hours alone.
+  bool every_cell = false, slow_flag = true;
+  std::vector<std::string> cells;
+  {
+    std::set<std::string> seen;
+    for (size_t k = 0; k < n_train; ++k) {
+      const std::string seg = d.Text(labeled[k], "company_segment");
+      if (!seg.empty()) seen.insert(seg);
+    }
+    cells.assign(seen.begin(), seen.end());
+  }
   auto product_inputs = [&](size_t r, const TruthRow&, bool extra) {
     std::vector<double> x;
     // The planted segments as lead_features' company_segment shows them (industry with admins' spellings mapped,
@@ -220,16 +232,20 @@ void Diagnose(revlens::testing::BuiltPortal& p) {
     const std::string ind = seg.substr(0, seg.find(", "));
     const double e = d.Num(r, "company_employees");
     const int band = std::isnan(e) ? -1 : e <= 10 ? 0 : e <= 50 ? 1 : e <= 200 ? 2 : e <= 1000 ? 3 : e <= 5000 ? 4 : 5;
-    x.push_back(ind == "computer software" && (band == 2 || band == 3));
-    x.push_back(ind == "financial services" && band >= 4);
-    x.push_back(ind == "retail" && (band == 0 || band == 1));
-    x.push_back(ind == "education management");
+    if (every_cell) {
+      onehot(x, cells, seg);
+    } else {
+      x.push_back(ind == "computer software" && (band == 2 || band == 3));
+      x.push_back(ind == "financial services" && band >= 4);
+      x.push_back(ind == "retail" && (band == 0 || band == 1));
+      x.push_back(ind == "education management");
+    }
     onehot(x, sens, d.Text(r, "seniority"));
     onehot(x, fns, d.Text(r, "job_function"));
     shared(x, r);
     x.push_back(d.Num(r, "usage_active_days"));
     const double h = d.Num(r, "first_touch_hours");
-    x.push_back(!std::isnan(h) && h > 24 ? 1.0 : 0.0);
+    if (slow_flag) x.push_back(!std::isnan(h) && h > 24 ? 1.0 : 0.0);
     x.push_back(std::isnan(h) ? 0.0 : std::min(h, 14 * 24.0) / 24.0);
     if (extra) {
       for (const char* c :
@@ -292,6 +308,13 @@ void Diagnose(revlens::testing::BuiltPortal& p) {
                 AucRoc(pc, yy));
   }
   fit("logistic, lead_features' versions of those inputs, train slice", product_inputs, false, false);
+  slow_flag = false;
+  fit("logistic, the same without the > 24 h flag (hours only), train slice", product_inputs, false, false);
+  every_cell = true;
+  fit("logistic, the same with every segment cell, not the planted ones", product_inputs, false, false);
+  slow_flag = true;
+  fit("logistic, every segment cell, with the > 24 h flag, train slice", product_inputs, false, false);
+  every_cell = false;
   fit("logistic, lead_features' inputs + other counters, train slice", product_inputs, true, false);
   fit("logistic, lead_features' inputs + other counters, train + calibration", product_inputs, true, true);
   // What the prediction time adds beyond the truth's: by day 14 part of the conversion process has happened (the
