@@ -451,9 +451,7 @@ PenaltyChoice ChoosePenalty(const std::vector<std::vector<double>>& x, const std
         double eta = st.intercept;
         for (size_t j = 0; j < fx[k][i].size(); ++j) eta += st.coefficients[j] * fx[k][i][j];
         margin[k].push_back(eta);
-        // log(1 + e^eta) without overflow.
-        const double softplus = eta > 0 ? eta + std::log1p(std::exp(-eta)) : std::log1p(std::exp(eta));
-        deviance += fw[k][i] * (softplus - (fy[k][i] ? eta : 0.0));
+        deviance += fw[k][i] * LogisticLoss(eta, fy[k][i]);
       }
     }
     if (deviance < best_deviance) {

@@ -15,6 +15,7 @@
 #include "core/errors.hpp"
 #include "core/hash.hpp"
 #include "core/time_util.hpp"
+#include "insights/stats.hpp"
 #include "insights/table_util.hpp"
 
 namespace revlens::insights {
@@ -622,30 +623,28 @@ void FitLinearBlend(SubModel& sub, const std::vector<FeatureSpec>& specs, const 
   static constexpr std::array<double, 7> kPenalties = {3000.0, 1000.0, 300.0, 100.0, 30.0, 10.0, 3.0};
   std::vector<uint8_t> fold(x_train.Rows());
   for (size_t r = 0; r < fold.size(); ++r) fold[r] = static_cast<uint8_t>(SplitMix64(r) % kFolds);
-  auto subset = [&](size_t k, bool in_fold) {
-    SparseDesign out;
-    std::vector<size_t> rows;
-    for (size_t r = 0; r < x_train.Rows(); ++r) {
-      if ((fold[r] == k) != in_fold) continue;
-      rows.push_back(r);
-      out.index.insert(out.index.end(), x_train.index.begin() + static_cast<std::ptrdiff_t>(x_train.begin[r]),
-                       x_train.index.begin() + static_cast<std::ptrdiff_t>(x_train.begin[r + 1]));
-      out.value.insert(out.value.end(), x_train.value.begin() + static_cast<std::ptrdiff_t>(x_train.begin[r]),
-                       x_train.value.begin() + static_cast<std::ptrdiff_t>(x_train.begin[r + 1]));
-      out.begin.push_back(out.index.size());
-    }
-    return std::make_pair(std::move(out), std::move(rows));
-  };
+  // Per fold: the design of the other folds' rows (what is fitted) and the fold's own rows (scored from x_train).
   struct Fold {
-    SparseDesign fit, check;
+    SparseDesign fit;
     std::vector<size_t> fit_rows, check_rows;
     std::vector<double> fit_w;
   };
   std::vector<Fold> folds(kFolds);
-  for (size_t k = 0; k < kFolds; ++k) {
-    std::tie(folds[k].fit, folds[k].fit_rows) = subset(k, false);
-    std::tie(folds[k].check, folds[k].check_rows) = subset(k, true);
-    for (size_t r : folds[k].fit_rows) folds[k].fit_w.push_back(w[r]);
+  for (size_t r = 0; r < x_train.Rows(); ++r) {
+    for (size_t k = 0; k < kFolds; ++k) {
+      Fold& f = folds[k];
+      if (fold[r] == k) {
+        f.check_rows.push_back(r);
+        continue;
+      }
+      f.fit_rows.push_back(r);
+      f.fit_w.push_back(w[r]);
+      for (size_t e = x_train.begin[r]; e < x_train.begin[r + 1]; ++e) {
+        f.fit.index.push_back(x_train.index[e]);
+        f.fit.value.push_back(x_train.value[e]);
+      }
+      f.fit.begin.push_back(f.fit.index.size());
+    }
   }
   // The penalty with the lowest cross-validated loss (a path from strong to weak, warm-started within each fold).
   auto cross_validate = [&](const Eigen::VectorXd& start) {
@@ -660,13 +659,11 @@ void FitLinearBlend(SubModel& sub, const std::vector<FeatureSpec>& specs, const 
       Eigen::VectorXd beta = start;
       for (size_t li = 0; li < kPenalties.size(); ++li) {
         NewtonSparseRidge(f.fit, p, yf, f.fit_w, kPenalties[li], beta);
-        const auto m = margins(f.check, beta);
-        for (size_t i = 0; i < m.size(); ++i) {
-          const double mm = m[i];
-          const size_t r = f.check_rows[i];
-          // log(1 + e^m) - y·m, stable for large |m|
-          fold_loss[k][li] +=
-              w[r] * ((mm > 0 ? mm + std::log1p(std::exp(-mm)) : std::log1p(std::exp(mm))) - (y_train[r] ? mm : 0.0));
+        for (size_t r : f.check_rows) {
+          double eta = beta(0);
+          for (size_t e = x_train.begin[r]; e < x_train.begin[r + 1]; ++e)
+            eta += beta(x_train.index[e] + 1) * x_train.value[e];
+          fold_loss[k][li] += w[r] * LogisticLoss(eta, y_train[r]);
         }
       }
     };

@@ -1,6 +1,7 @@
 #pragma once
 /// Statistics shared by the intelligence products: proportions with intervals, tests, false-discovery control,
 /// and a ridge-penalised logistic regression.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -75,5 +76,11 @@ class RidgeLogistic {
   double tolerance_;
   LogisticState state_;
 };
+
+/// The logistic log loss of one outcome `y` (0/1) at log-odds `eta`: log(1 + e^eta) - y·eta, without overflow.
+inline double LogisticLoss(double eta, int y) {
+  const double softplus = eta > 0 ? eta + std::log1p(std::exp(-eta)) : std::log1p(std::exp(eta));
+  return softplus - (y ? eta : 0.0);
+}
 
 }  // namespace revlens::insights
