@@ -3,6 +3,7 @@
 //   per-deal AUC >= the oracle's (truth p_win on the same deals) - 0.03, ECE <= 0.05;
 //   the whole `revlens forecast --backtest` (load, train, simulate, write) <= 20 s on large.
 // Usage: bench_forecast [--size demo|large] [--seed N] [--period quarter|month|both] [--draws N] [--runs N]
+//        [--periods K]   (backtest the last K periods instead of 8 months or 4 quarters)
 //        [--warehouse URL --schema S]   (reuse a portal already synced and built from the same size and seed)
 //        [--keep FILE]   (DuckDB file: the first run copies the forecast's input models of the built portal and the
 //                         truth into it, later runs read them from there: `large` takes minutes to build)
@@ -21,6 +22,7 @@
 #include <random>
 #include <string>
 
+#include "core/time_util.hpp"
 #include "emulator/generator/generator.hpp"
 #include "insights/metrics.hpp"
 #include "insights/stats.hpp"
@@ -37,6 +39,7 @@ struct Args {
   uint64_t seed = 5;
   int draws = 10000;
   int runs = 1;
+  int periods = 0;  ///< backtest periods; 0 = the product's default (8 months or 4 quarters)
 };
 
 /// The models RunForecast reads (LoadForecastData).
@@ -56,23 +59,26 @@ nlohmann::json TruthSubset(const nlohmann::json& truth) {
 /// deal is still open now), and the ECE a perfectly calibrated model would show on the same predictions (labels
 /// drawn from them): with a few hundred snapshots the estimator's own noise is a large part of the figure.
 void Reliability(const insights::BacktestReport& b, const std::vector<double>& p, const std::vector<int>& y,
-                 const std::vector<int64_t>* cutoffs, const std::vector<int64_t>* deal_ids = nullptr) {
+                 const std::vector<double>& truth, const std::vector<int64_t>* cutoffs,
+                 const std::vector<int64_t>* deal_ids = nullptr) {
   const size_t n = p.size();
   if (n == 0) return;
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t c) { return p[a] < p[c]; });
-  std::printf("reliability (10 equal-count bins):   n   mean p   won    gap\n");
+  std::printf("reliability (10 equal-count bins):   n   mean p   won    gap  truth p\n");
   for (size_t k = 0; k < 10; ++k) {
     const size_t lo = k * n / 10, hi = (k + 1) * n / 10;
     if (hi <= lo) continue;
-    double sp = 0, sy = 0;
+    double sp = 0, sy = 0, st = 0;
     for (size_t i = lo; i < hi; ++i) {
       sp += p[order[i]];
       sy += y[order[i]];
+      st += truth[order[i]];
     }
     const double c = static_cast<double>(hi - lo);
-    std::printf("  bin %2zu %26zu %8.3f %5.3f %+6.3f\n", k + 1, hi - lo, sp / c, sy / c, sy / c - sp / c);
+    std::printf("  bin %2zu %26zu %8.3f %5.3f %+6.3f  %7.3f\n", k + 1, hi - lo, sp / c, sy / c, sy / c - sp / c,
+                st / c);
   }
   std::printf("by cutoff:            open  scored  mean p   won    gap\n");
   for (const auto& per : b.periods) {
@@ -155,13 +161,14 @@ struct TruthDeal {
 };
 
 void Report(warehouse::Warehouse& wh, const std::string& schema, const std::map<int64_t, TruthDeal>& truth_p,
-            insights::PeriodType period, int draws, int runs, double oracle_all) {
+            insights::PeriodType period, int draws, int runs, int periods, double oracle_all) {
   insights::ForecastOptions o;
   o.schema = schema;
   o.period = period;
   o.backtest = true;
   o.draws = draws;
   o.run_id = "bench";
+  o.backtest_periods = periods;
   // Wall and CPU seconds of each run (the machine is shared: CPU seconds say what the run itself cost).
   std::vector<double> walls, cpus;
   insights::ForecastReport r;
@@ -180,6 +187,18 @@ void Report(warehouse::Warehouse& wh, const std::string& schema, const std::map<
   const double secs = median(walls), cpu = median(cpus);
   for (const auto& l : r.TextLines()) std::printf("%s\n", l.c_str());
   const auto& b = *r.backtest;
+  // Which method each backtest cutoff's deal model chose, and how its Platt map bends the scores (slope < 1 flattens
+  // them): a figure off target is often one or two cutoffs' doing.
+  std::printf("\nbacktest deal models: training cutoff, method, holdout AUC of the full model vs the stage rates, "
+              "rounds (full/stage), eventual-outcome Platt map a + b logit(p)\n");
+  for (const auto& m : b.models) {
+    std::printf("  %s %-11s %.3f vs %.3f %4d/%-4d", FormatDate(m.train_end_ms).c_str(), m.method.c_str(),
+                m.holdout_auc, m.stage_auc, m.rounds, m.stage_rounds);
+    if (m.eventual_platt.size() == 2)
+      std::printf(" a %+.3f b %.3f\n", m.eventual_platt[0], m.eventual_platt[1]);
+    else
+      std::printf(" not calibrated\n");
+  }
   const auto* rev = b.Score("total", "revlens");
   const auto* wp = b.Score("total", "weighted_pipeline");
   size_t covered = 0, n = 0;
@@ -222,9 +241,9 @@ void Report(warehouse::Warehouse& wh, const std::string& schema, const std::map<
     std::printf("per-deal calibration on every open-deal snapshot, outcomes from the truth (%zu snapshots, %zu of "
                 "them still open at the as-of date):\n",
                 y_all.size(), y_all.size() - y.size());
-    Reliability(b, ours_all, y_all, &cutoff_all, &deal_all);
+    Reliability(b, ours_all, y_all, oracle_all_p, &cutoff_all, &deal_all);
   } else {
-    Reliability(b, ours, y, nullptr);
+    Reliability(b, ours, y, oracle, nullptr);
   }
   const std::vector<double>& p_eval = eventual ? ours_all : ours;
   const std::vector<double>& o_eval = eventual ? oracle_all_p : oracle;
@@ -282,6 +301,12 @@ void Report(warehouse::Warehouse& wh, const std::string& schema, const std::map<
 
 int main(int argc, char** argv) {
   Args a;
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
+      std::printf("usage: bench_forecast [--size demo|large] [--seed N] [--period quarter|month|both] [--draws N] "
+                  "[--runs N] [--periods K] [--warehouse URL --schema S] [--keep FILE]\n");
+      return 0;
+    }
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--size")
@@ -300,6 +325,8 @@ int main(int argc, char** argv) {
       a.keep = v;
     else if (k == "--runs")
       a.runs = std::stoi(v);
+    else if (k == "--periods")
+      a.periods = std::stoi(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -349,9 +376,9 @@ int main(int argc, char** argv) {
       truth_p[d.at("id").get<int64_t>()] = {d.at("p_win").get<double>(), d.contains("won") ? d.at("won").get<bool>() : -1};
     const double oracle_all = truth.value("oracle_auc_deals", 0.0);
     if (a.period == "quarter" || a.period == "both")
-      Report(*wh, schema, truth_p, insights::PeriodType::kQuarter, a.draws, a.runs, oracle_all);
+      Report(*wh, schema, truth_p, insights::PeriodType::kQuarter, a.draws, a.runs, a.periods, oracle_all);
     if (a.period == "month" || a.period == "both")
-      Report(*wh, schema, truth_p, insights::PeriodType::kMonth, a.draws, a.runs, oracle_all);
+      Report(*wh, schema, truth_p, insights::PeriodType::kMonth, a.draws, a.runs, a.periods, oracle_all);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_forecast: %s\n", e.what());
     return 1;

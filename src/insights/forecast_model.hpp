@@ -58,6 +58,8 @@ struct DealModelReport {
   double stage_auc = 0;                                               ///< stage-rates model on the same rows
   double gain_low = 0, gain_high = 0;  ///< interval of (full - stage) AUC (DeLong, paired)
   bool calibrated = false;
+  /// The Platt maps fitted on the holdout (a, b of a + b * logit(p)); empty = none.
+  std::vector<double> eventual_platt, horizon_platt;
 };
 
 /// The codes the deal features carry (the pipeline's index, the categorical attributes' codes), as the training
@@ -119,6 +121,13 @@ class DealModel {
   std::unique_ptr<GbmClassifier> full_, stage_;
   std::vector<double> eventual_platt_, horizon_platt_;  ///< Platt scaling: a + b * logit(p); empty = none
 };
+
+/// The Platt map {a, b} (calibrated logit = a + b * logit(p)) of holdout scores `p` against outcomes `y`, row i a
+/// snapshot of deal `deals[i]`. The slope is shrunk toward 1 under a normal prior of sd `slope_prior_sd`, with the
+/// evidence counted once per deal (a deal open at several snapshots has one outcome). Throws InvalidInputError on
+/// sizes that disagree, no rows or a prior sd <= 0.
+std::vector<double> FitPlattMap(const std::vector<double>& p, const std::vector<int>& y,
+                                const std::vector<size_t>& deals, double slope_prior_sd);
 
 /// Throw InsufficientHistoryError unless `data` has enough closed deals and history before `cutoff_ms`.
 void CheckHistory(const ForecastData& data, int64_t cutoff_ms, const DealModelOptions& options);

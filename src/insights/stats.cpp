@@ -131,15 +131,17 @@ RidgeLogistic::RidgeLogistic(double lambda, int max_iterations, double tolerance
 }
 
 void RidgeLogistic::Fit(const std::vector<std::vector<double>>& x, const std::vector<int>& y,
-                        const std::vector<double>& weights) {
+                        const std::vector<double>& weights, const std::vector<double>& offset) {
   if (x.empty() || x.size() != y.size())
     throw InvalidInputError("ridge logistic regression: need one outcome per row and at least one row");
   if (!weights.empty() && weights.size() != x.size())
     throw InvalidInputError("ridge logistic regression: need one weight per row");
+  if (!offset.empty() && offset.size() != x.size())
+    throw InvalidInputError("ridge logistic regression: need one offset per row");
   const auto n = static_cast<Eigen::Index>(x.size());
   const auto p = static_cast<Eigen::Index>(x.front().size());
   Eigen::MatrixXd design(n, p + 1);
-  Eigen::VectorXd target(n), count = Eigen::VectorXd::Ones(n);
+  Eigen::VectorXd target(n), count = Eigen::VectorXd::Ones(n), base = Eigen::VectorXd::Zero(n);
   for (Eigen::Index i = 0; i < n; ++i) {
     const auto& row = x[static_cast<size_t>(i)];
     if (static_cast<Eigen::Index>(row.size()) != p)
@@ -147,6 +149,10 @@ void RidgeLogistic::Fit(const std::vector<std::vector<double>>& x, const std::ve
     design(i, 0) = 1.0;
     for (Eigen::Index j = 0; j < p; ++j) design(i, j + 1) = row[static_cast<size_t>(j)];
     target(i) = y[static_cast<size_t>(i)] != 0 ? 1.0 : 0.0;
+    if (!offset.empty()) {
+      base(i) = offset[static_cast<size_t>(i)];
+      if (!std::isfinite(base(i))) throw InvalidInputError("ridge logistic regression: offsets must be finite");
+    }
     if (!weights.empty()) {
       count(i) = weights[static_cast<size_t>(i)];
       if (!(count(i) >= 0)) throw InvalidInputError("ridge logistic regression: weights must be >= 0");
@@ -156,13 +162,14 @@ void RidgeLogistic::Fit(const std::vector<std::vector<double>>& x, const std::ve
   if (!(total > 0)) throw InvalidInputError("ridge logistic regression: the weights sum to 0");
   Eigen::VectorXd penalty = Eigen::VectorXd::Constant(p + 1, lambda_);
   penalty(0) = 0.0;
-  // Start from the intercept of the base rate (clamped so an all-0 or all-1 outcome stays finite).
+  // Start from the intercept of the base rate (clamped so an all-0 or all-1 outcome stays finite), or from the
+  // offset alone.
   Eigen::VectorXd beta = Eigen::VectorXd::Zero(p + 1);
   const double rate = std::clamp(count.dot(target) / total, 1e-6, 1.0 - 1e-6);
-  beta(0) = std::log(rate / (1.0 - rate));
+  beta(0) = offset.empty() ? std::log(rate / (1.0 - rate)) : 0.0;
   state_ = LogisticState{};
   for (int it = 1; it <= max_iterations_; ++it) {
-    const Eigen::VectorXd eta = design * beta;
+    const Eigen::VectorXd eta = base + design * beta;
     const Eigen::VectorXd mu = (1.0 + (-eta.array()).exp()).inverse().matrix();
     const Eigen::VectorXd w = (count.array() * (mu.array() * (1.0 - mu.array())).max(1e-10)).matrix();
     const Eigen::VectorXd gradient =

@@ -63,8 +63,10 @@ class RidgeLogistic {
   /// Fit on `x` (one row per observation, every row the same length) and 0/1 outcomes `y`, each row counting
   /// `weights[i]` times (all 1 when `weights` is empty; a binomial count is two rows, successes and failures).
   /// Throws InvalidInputError when the sizes disagree, a weight is negative, or there are no rows.
+  /// `offset[i]` (empty: none) is added to row i's log-odds with no coefficient of its own: the coefficients then
+  /// measure, and the penalty shrinks them toward, a departure from it.
   void Fit(const std::vector<std::vector<double>>& x, const std::vector<int>& y,
-           const std::vector<double>& weights = {});
+           const std::vector<double>& weights = {}, const std::vector<double>& offset = {});
   /// P(y = 1 | row) under the fitted state.
   double PredictProbability(const std::vector<double>& row) const;
   /// The fitted state.

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <random>
 #include <set>
 
 #include "core/time_util.hpp"
@@ -322,6 +323,51 @@ TEST(ForecastNoSignal, EffectsOffFallsBackToStageRates) {
 
 // The deal model a forecast run stores (forecast_model_runs) predicts exactly as the one it trained: `revlens serve`
 // re-predicts one deal with it when the deal's stage changes.
+/// Holdout snapshots whose true calibration slope is `slope`: `deals` deals, each seen at `per_deal` snapshots
+/// with one outcome, drawn at logit(truth) = slope * logit(score).
+struct PlattSample {
+  std::vector<double> p;
+  std::vector<int> y;
+  std::vector<size_t> deal;
+};
+
+PlattSample DrawPlattSample(size_t deals, size_t per_deal, double slope, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> score_logit(0, 1.5), drift(0, 0.2);
+  std::uniform_real_distribution<double> u(0, 1);
+  PlattSample s;
+  for (size_t d = 0; d < deals; ++d) {
+    const double z = score_logit(rng);
+    const int won = u(rng) < 1 / (1 + std::exp(-slope * z)) ? 1 : 0;
+    for (size_t k = 0; k < per_deal; ++k) {
+      s.p.push_back(1 / (1 + std::exp(-(z + drift(rng)))));
+      s.y.push_back(won);
+      s.deal.push_back(d);
+    }
+  }
+  return s;
+}
+
+TEST(ForecastCalibration, PlattSlopeIsShrunkTowardOneByTheDealsNotTheSnapshots) {
+  // 5,000 deals seen once, true slope 0.5: the data outweighs the prior and the map finds the slope.
+  const PlattSample many = DrawPlattSample(5000, 1, 0.5, 1);
+  const auto found = FitPlattMap(many.p, many.y, many.deal, 0.1);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_NEAR(found[1], 0.5, 0.1);
+  // 40 deals seen 25 times each (1,000 snapshots, 40 outcomes), same truth: too little to move a good score far.
+  // Counted per snapshot, the same 1,000 rows would weigh like 1,000 deals and pull the slope to ~0.8.
+  const PlattSample few = DrawPlattSample(40, 25, 0.5, 2);
+  const auto shrunk = FitPlattMap(few.p, few.y, few.deal, 0.1);
+  EXPECT_GT(shrunk[1], 0.85);
+  EXPECT_LE(shrunk[1], 1.0);
+  std::vector<size_t> distinct(few.deal.size());
+  for (size_t i = 0; i < distinct.size(); ++i) distinct[i] = i;
+  const auto as_rows = FitPlattMap(few.p, few.y, distinct, 0.1);
+  EXPECT_LT(as_rows[1], shrunk[1] - 0.1);
+  EXPECT_THROW(FitPlattMap(few.p, few.y, {1, 2}, 0.1), InvalidInputError);
+  EXPECT_THROW(FitPlattMap(few.p, few.y, few.deal, 0.0), InvalidInputError);
+}
+
 TEST(ForecastModelArtifact, SaveThenLoadPredictsTheSame) {
   Demo& demo = SharedDemo();
   const ForecastData data = TruncateAt(demo.data, demo.data.as_of_ms);

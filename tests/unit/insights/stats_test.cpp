@@ -138,6 +138,34 @@ TEST(RidgeLogistic, RecoversGroupLogOddsWithoutPenalty) {
   EXPECT_LT(ridge.State().coefficients.at(0), unpenalised.State().coefficients.at(0));
 }
 
+TEST(RidgeLogistic, AnOffsetCarriesTheLogOddsAndTheCoefficientsMeasureTheDeparture) {
+  // Outcomes drawn at log-odds 0.8 * z with z as the offset: the free fit finds the coefficient of z at -0.2 (the
+  // departure from the offset's 1), a strong penalty pulls it to the offset alone, and the intercept stays ~0.
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> normal(0, 1.5);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<std::vector<double>> x;
+  std::vector<double> offset;
+  std::vector<int> y;
+  for (int i = 0; i < 20000; ++i) {
+    const double z = normal(rng);
+    x.push_back({z});
+    offset.push_back(z);
+    y.push_back(u(rng) < 1 / (1 + std::exp(-0.8 * z)) ? 1 : 0);
+  }
+  RidgeLogistic free_fit(0.0);
+  free_fit.Fit(x, y, {}, offset);
+  EXPECT_TRUE(free_fit.State().converged);
+  EXPECT_NEAR(free_fit.State().coefficients.at(0), -0.2, 0.05);
+  EXPECT_NEAR(free_fit.State().intercept, 0.0, 0.05);
+  RidgeLogistic pinned(1e7);
+  pinned.Fit(x, y, {}, offset);
+  EXPECT_NEAR(pinned.State().coefficients.at(0), 0.0, 1e-3);
+  EXPECT_THROW(free_fit.Fit(x, y, {}, {1.0}), InvalidInputError);
+  offset[7] = std::nan("");
+  EXPECT_THROW(free_fit.Fit(x, y, {}, offset), InvalidInputError);
+}
+
 TEST(RidgeLogistic, StaysFiniteOnSeparableAndDuplicatedFeatures) {
   // Feature 0 separates the outcome perfectly and feature 1 duplicates it: without a penalty the MLE is infinite.
   std::vector<std::vector<double>> x;
