@@ -7,6 +7,7 @@
 // --daily, by the same models on every deal open at each day of their periods (~25,000-40,000 snapshots).
 // Usage: bench_forecast [--size demo|large] [--seed N] [--period quarter|month|both] [--draws N] [--runs N]
 //        [--periods K]   (backtest the last K periods instead of 8 months or 4 quarters)
+//        [--anchor YYYY-MM-DD]   (the portal's last day: `make demo` anchors seed 42 at the day it runs)
 //        [--daily N]     (also score each backtest cutoff's deal model on every deal open every N days of its
 //                         period: the same models on ~30x the snapshots; default 1 on demo, off on large)
 //        [--warehouse URL --schema S]   (reuse a portal already synced and built from the same size and seed)
@@ -45,8 +46,9 @@ struct Args {
   int draws = 10000;
   int runs = 1;
   int periods = 0;  ///< backtest periods; 0 = the product's default (8 months or 4 quarters)
-  int daily = -1;   ///< > 0: also score each backtest model on every open deal every `daily` days of its period;
-                    ///< -1: every day on demo, off on large (~10 s there at 7 days)
+  std::string anchor;  ///< the portal's anchor date (YYYY-MM-DD); empty: the tests' 2026-06-30
+  int daily = -1;      ///< > 0: also score each backtest model on every open deal every `daily` days of its period;
+                       ///< -1: every day on demo, off on large (~10 s there at 7 days)
 };
 
 /// The models RunForecast reads (LoadForecastData).
@@ -457,7 +459,7 @@ int main(int argc, char** argv) {
     if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
       std::printf(
           "usage: bench_forecast [--size demo|large] [--seed N] [--period quarter|month|both] [--draws N] "
-          "[--runs N] [--periods K] [--daily N] [--warehouse URL --schema S] [--keep FILE]\n");
+          "[--runs N] [--periods K] [--daily N] [--anchor YYYY-MM-DD] [--warehouse URL --schema S] [--keep FILE]\n");
       return 0;
     }
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -482,6 +484,8 @@ int main(int argc, char** argv) {
       a.periods = std::stoi(v);
     else if (k == "--daily")
       a.daily = std::stoi(v);
+    else if (k == "--anchor")
+      a.anchor = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -489,14 +493,18 @@ int main(int argc, char** argv) {
   }
   try {
     if (a.daily < 0) a.daily = a.size == "demo" ? 1 : 0;
-    const auto opts = testing::TestPortalOptions(a.size, a.seed);
+    auto opts = testing::TestPortalOptions(a.size, a.seed);
+    if (!a.anchor.empty()) opts.anchor_date = a.anchor;
     std::unique_ptr<testing::BuiltPortal> portal;
     std::unique_ptr<warehouse::Warehouse> own;
     nlohmann::json truth;
     warehouse::Warehouse* wh = nullptr;
     std::string schema = a.schema;
     const auto t0 = std::chrono::steady_clock::now();
-    const std::string kept_schema = "bench_forecast_" + a.size + "_" + std::to_string(a.seed);
+    std::string anchor_tag = a.anchor;
+    std::replace(anchor_tag.begin(), anchor_tag.end(), '-', '_');
+    const std::string kept_schema =
+        "bench_forecast_" + a.size + "_" + std::to_string(a.seed) + (anchor_tag.empty() ? "" : "_" + anchor_tag);
     const std::string truth_file = a.keep + "." + kept_schema + ".truth.json";
     if (!a.keep.empty() && std::filesystem::exists(truth_file)) {
       own = warehouse::OpenWarehouse("duckdb://" + a.keep);
