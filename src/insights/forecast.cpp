@@ -785,6 +785,7 @@ BacktestReport ScoreBacktest(const ForecastData& data, const std::vector<Period>
   if (!p.empty()) {
     rep.deal_auc = AucRoc(p, y);
     rep.deal_ece = ExpectedCalibrationError(p, y);
+    rep.deal_ece_floor = CalibratedEceFloor(p);
     rep.deal_brier = Brier(p, y);
   }
   return rep;
@@ -1257,6 +1258,7 @@ std::string ForecastReport::ToJson() const {
     b["deal_snapshots_still_open"] = backtest->deals.size() - backtest->deals_known;
     b["deal_auc"] = Finite(backtest->deal_auc);
     b["deal_ece"] = Finite(backtest->deal_ece);
+    b["deal_ece_floor"] = Finite(backtest->deal_ece_floor);
     b["deal_brier"] = Finite(backtest->deal_brier);
     j["backtest"] = b;
   }
@@ -1336,9 +1338,10 @@ std::vector<std::string> ForecastReport::TextLines() const {
                       Pct(s->coverage).c_str(), std::to_string(s->rows).c_str()));
   }
   if (b.deals_known > 0)
-    out.push_back(Fmt("  per-deal win probability on %zu open-deal snapshots closed since: AUC %.3f, ECE %.3f, Brier "
-                      "%.3f (%zu deals still open are left out)",
-                      b.deals_known, b.deal_auc, b.deal_ece, b.deal_brier, b.deals.size() - b.deals_known));
+    out.push_back(
+        Fmt("  per-deal win probability on %zu open-deal snapshots closed since: AUC %.3f, ECE %.3f (a "
+            "calibrated model shows %.3f on as many by chance), Brier %.3f (%zu deals still open are left out)",
+            b.deals_known, b.deal_auc, b.deal_ece, b.deal_ece_floor, b.deal_brier, b.deals.size() - b.deals_known));
   for (const auto& n : b.notes) out.push_back("  " + n);
   out.push_back(
       "  WAPE = sum |actual - forecast| / sum actual; accuracy = HubSpot's max(0, 1 - |actual - forecast| / "

@@ -137,6 +137,9 @@ struct BacktestReport {
   std::vector<BacktestDeal> deals;
   size_t deals_known = 0;  ///< snapshots whose outcome is known (the figures' sample)
   double deal_auc = 0, deal_ece = 0, deal_brier = 0;
+  /// The ECE a perfectly calibrated model would show on the same predictions by chance (CalibratedEceFloor): on a
+  /// few hundred snapshots it is 0.03-0.05, and an ECE near it is noise, not miscalibration.
+  double deal_ece_floor = 0;
   std::vector<DealModelReport> models;
   std::vector<std::string> notes;  ///< skipped periods and why
   /// The score of `method` on `slice_type`; nullptr when absent.

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <random>
 
 #include "core/errors.hpp"
 #include "insights/table_util.hpp"
@@ -183,6 +184,19 @@ double ExpectedCalibrationError(const std::vector<double>& prob, const std::vect
     ece += cnt / static_cast<double>(n) * std::fabs(sp / cnt - sy / cnt);
   }
   return ece;
+}
+
+double CalibratedEceFloor(const std::vector<double>& prob, int draws, uint64_t seed, int bins) {
+  if (prob.empty() || draws <= 0) return kNaN;
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<int> sim(prob.size());
+  double sum = 0;
+  for (int t = 0; t < draws; ++t) {
+    for (size_t i = 0; i < prob.size(); ++i) sim[i] = u(rng) < prob[i] ? 1 : 0;
+    sum += ExpectedCalibrationError(prob, sim, bins);
+  }
+  return sum / draws;
 }
 
 double CaptureAtShare(const std::vector<double>& score, const std::vector<int>& label, double share) {

@@ -45,6 +45,12 @@ double Brier(const std::vector<double>& prob, const std::vector<int>& label);
 /// nearly every row falls in the first tenth of [0, 1].
 double ExpectedCalibrationError(const std::vector<double>& prob, const std::vector<int>& label, int bins = 10);
 
+/// The ECE a perfectly calibrated model shows on these predictions by chance alone: the mean over `draws` sets of
+/// labels drawn from the predictions themselves (a fixed `seed`, so a report repeats). With a few hundred rows it is
+/// 0.03-0.05, as large as the figures one wants to judge; beside an ECE it says how much of it is noise. NaN
+/// without rows.
+double CalibratedEceFloor(const std::vector<double>& prob, int draws = 200, uint64_t seed = 1, int bins = 10);
+
 /// Conversion rate of the top 10% by score over the overall rate (1 = no lift). NaN without positives.
 double TopDecileLift(const std::vector<double>& score, const std::vector<int>& label);
 

@@ -234,6 +234,13 @@ TEST(ForecastTruth, BacktestRecoversBookingsAndWinProbabilities) {
   }
   EXPECT_EQ(known, b.deals_known);
   EXPECT_LT(known, b.deals.size());  // the latest cutoffs have deals still open today
+  // The report says what ECE chance alone gives on as many snapshots (a few hundred here: a few points).
+  EXPECT_GT(b.deal_ece_floor, 0.01);
+  EXPECT_LT(b.deal_ece_floor, 0.08);
+  const auto text = r.TextLines();
+  EXPECT_TRUE(std::any_of(text.begin(), text.end(), [](const std::string& l) {
+    return l.find("a calibrated model shows") != std::string::npos;
+  }));
   ASSERT_GT(y.size(), 200u);
   EXPECT_GE(AucRoc(ours, y), AucRoc(oracle, y) - 0.05);
   EXPECT_LE(ExpectedCalibrationError(ours, y), 0.08);

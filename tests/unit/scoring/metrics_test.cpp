@@ -88,6 +88,22 @@ TEST(Metrics, ExpectedCalibrationError) {
   EXPECT_NEAR(ExpectedCalibrationError(p, y, 2), 0.5 * 0.0 + 0.5 * 0.3, 1e-12);
 }
 
+TEST(Metrics, CalibratedEceFloorShrinksWithTheRows) {
+  // Predictions spread over (0, 1): on 300 rows chance alone gives an ECE of a few points, on 100,000 almost none
+  // (it falls like 1 / sqrt(rows per bin)); the same seed repeats the figure.
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> u(0.02, 0.98);
+  std::vector<double> small(300), large(100000);
+  for (auto& v : small) v = u(rng);
+  for (auto& v : large) v = u(rng);
+  const double f_small = CalibratedEceFloor(small), f_large = CalibratedEceFloor(large, 20);
+  EXPECT_GT(f_small, 0.03);
+  EXPECT_LT(f_small, 0.07);
+  EXPECT_LT(f_large, 0.006);
+  EXPECT_DOUBLE_EQ(CalibratedEceFloor(small), f_small);
+  EXPECT_TRUE(std::isnan(CalibratedEceFloor({})));
+}
+
 TEST(Metrics, IsotonicPoolsAdjacentViolators) {
   IsotonicCalibrator c;
   c.Fit({1, 2, 3, 4, 5}, {1, 0, 1, 0, 1});
