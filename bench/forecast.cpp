@@ -63,6 +63,38 @@ nlohmann::json TruthSubset(const nlohmann::json& truth) {
   return {{"deals", deals}, {"oracle_auc_deals", truth.value("oracle_auc_deals", 0.0)}};
 }
 
+/// The calibration slope: b of y ~ a + b logit(p) (1 = neither over- nor under-confident, above 1 under-confident).
+double CalibrationSlope(const std::vector<double>& p, const std::vector<int>& y) {
+  std::vector<std::vector<double>> x;
+  x.reserve(p.size());
+  for (double v : p) {
+    const double q = std::clamp(v, 1e-6, 1 - 1e-6);
+    x.push_back({std::log(q / (1 - q))});
+  }
+  insights::RidgeLogistic fit(1e-6);
+  fit.Fit(x, y);
+  return fit.State().coefficients[0];
+}
+
+/// The ECEs of a perfectly calibrated model on `p` over `draws` label sets, sorted, when a deal's snapshots share
+/// one outcome: one uniform per deal (`deal_ids[i]` is row i's), each snapshot still won with probability p.
+std::vector<double> PerDealEceFloor(const std::vector<double>& p, const std::vector<int64_t>& deal_ids, int draws,
+                                    std::mt19937_64& rng, size_t* deals = nullptr) {
+  std::uniform_real_distribution<double> u(0, 1);
+  std::map<int64_t, double> draw;
+  for (int64_t id : deal_ids) draw[id] = 0;
+  if (deals) *deals = draw.size();
+  std::vector<int> sim(p.size());
+  std::vector<double> out;
+  for (int t = 0; t < draws; ++t) {
+    for (auto& [id, v] : draw) v = u(rng);
+    for (size_t i = 0; i < p.size(); ++i) sim[i] = draw[deal_ids[i]] < p[i] ? 1 : 0;
+    out.push_back(insights::ExpectedCalibrationError(p, sim));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 /// Why the per-deal probabilities are (mis)calibrated: a reliability table by equal-count bin, mean prediction
 /// against the win rate per backtest cutoff (base-rate drift, and how many snapshots are left out because the
 /// deal is still open now), and the ECE a perfectly calibrated model would show on the same predictions (labels
@@ -115,21 +147,17 @@ void Reliability(const insights::BacktestReport& b, const std::vector<double>& p
                 sy / c, sy / c - sp / c);
   }
   {
-    // Calibration in the large and the calibration slope (y ~ a + b logit p; 1 = neither over- nor under-confident).
-    std::vector<std::vector<double>> x;
+    // Calibration in the large and the calibration slope.
     double sp = 0, sy = 0, ll = 0;
     for (size_t i = 0; i < n; ++i) {
       const double q = std::clamp(p[i], 1e-6, 1 - 1e-6);
-      x.push_back({std::log(q / (1 - q))});
       sp += p[i];
       sy += y[i];
       ll -= y[i] ? std::log(q) : std::log(1 - q);
     }
-    insights::RidgeLogistic fit(1e-6);
-    fit.Fit(x, y);
-    std::printf("mean p %.3f vs won %.3f (gap %+.3f); calibration slope %.2f; log loss %.3f\n", sp / static_cast<double>(n),
-                sy / static_cast<double>(n), (sy - sp) / static_cast<double>(n), fit.State().coefficients[0],
-                ll / static_cast<double>(n));
+    std::printf("mean p %.3f vs won %.3f (gap %+.3f); calibration slope %.2f; log loss %.3f\n",
+                sp / static_cast<double>(n), sy / static_cast<double>(n), (sy - sp) / static_cast<double>(n),
+                CalibrationSlope(p, y), ll / static_cast<double>(n));
   }
   std::mt19937_64 rng(99);
   std::uniform_real_distribution<double> u(0, 1);
@@ -148,19 +176,13 @@ void Reliability(const insights::BacktestReport& b, const std::vector<double>& p
   // The draws above are independent per snapshot, but a deal open at several cutoffs has one outcome: its snapshots'
   // errors move together, so the estimator is noisier than that. One uniform per deal, shared by its snapshots
   // (each snapshot still won with probability p), bounds the floor from the other side.
-  std::map<int64_t, double> draw;
-  for (int64_t id : *deal_ids) draw[id] = 0;
-  std::vector<double> shared;
-  for (int t = 0; t < 400; ++t) {
-    for (auto& [id, v] : draw) v = u(rng);
-    for (size_t i = 0; i < n; ++i) sim[i] = draw[(*deal_ids)[i]] < p[i] ? 1 : 0;
-    shared.push_back(insights::ExpectedCalibrationError(p, sim));
-  }
-  std::sort(shared.begin(), shared.end());
-  std::printf("  the same with one outcome per deal (its snapshots share one draw; %zu deals): mean %.3f, 90th "
-              "percentile %.3f\n",
-              draw.size(), std::accumulate(shared.begin(), shared.end(), 0.0) / static_cast<double>(shared.size()),
-              shared[shared.size() * 9 / 10]);
+  size_t deals = 0;
+  const std::vector<double> shared = PerDealEceFloor(p, *deal_ids, 400, rng, &deals);
+  std::printf(
+      "  the same with one outcome per deal (its snapshots share one draw; %zu deals): mean %.3f, 90th "
+      "percentile %.3f\n",
+      deals, std::accumulate(shared.begin(), shared.end(), 0.0) / static_cast<double>(shared.size()),
+      shared[shared.size() * 9 / 10]);
 }
 
 /// Calibration by where each snapshot's deal stood at its cutoff (stage, and days in it: under 14, 14-59, 60 and
@@ -250,30 +272,17 @@ void DailyCalibration(const insights::ForecastData& data, const insights::Backte
     }
   }
   if (p.empty()) return;
-  std::vector<std::vector<double>> x;
-  for (double v : p) x.push_back({std::log(std::clamp(v, 1e-6, 1 - 1e-6) / (1 - std::clamp(v, 1e-6, 1 - 1e-6)))});
-  insights::RidgeLogistic fit(1e-6);
-  fit.Fit(x, y);
   // The floor: one uniform per deal, shared by its snapshots (as a real outcome is).
   std::mt19937_64 rng(101);
-  std::uniform_real_distribution<double> u(0, 1);
-  std::map<int64_t, double> draw;
-  std::vector<int> sim(p.size());
-  std::vector<double> floor;
-  for (int t = 0; t < 200; ++t) {
-    for (int64_t id : deals) draw[id] = 0;
-    for (auto& [id, v] : draw) v = u(rng);
-    for (size_t i = 0; i < p.size(); ++i) sim[i] = draw[deals[i]] < p[i] ? 1 : 0;
-    floor.push_back(insights::ExpectedCalibrationError(p, sim));
-  }
-  std::sort(floor.begin(), floor.end());
+  size_t n_deals = 0;
+  const std::vector<double> floor = PerDealEceFloor(p, deals, 200, rng, &n_deals);
   std::printf(
       "the same %zu models on every open deal every %d day(s) of their periods (%zu snapshots of %zu deals, "
       "the truth's outcomes): AUC %.3f vs oracle %.3f, ECE %.3f (target <= 0.05) %s (a calibrated model: mean "
       "%.3f, 90th percentile %.3f), calibration slope %.2f\n",
-      b.periods.size(), step, p.size(), draw.size(), insights::AucRoc(p, y), insights::AucRoc(oracle, y),
+      b.periods.size(), step, p.size(), n_deals, insights::AucRoc(p, y), insights::AucRoc(oracle, y),
       insights::ExpectedCalibrationError(p, y), insights::ExpectedCalibrationError(p, y) <= 0.05 ? "MET" : "NOT MET",
-      std::accumulate(floor.begin(), floor.end(), 0.0) / 200.0, floor[180], fit.State().coefficients[0]);
+      std::accumulate(floor.begin(), floor.end(), 0.0) / 200.0, floor[180], CalibrationSlope(p, y));
   const double n = static_cast<double>(p.size());
   std::printf("  mean p %.3f vs won %.3f; by days since the model was trained:",
               std::accumulate(p.begin(), p.end(), 0.0) / n, std::accumulate(y.begin(), y.end(), 0.0) / n);
